@@ -1,0 +1,55 @@
+# The two commands of the README: `make run` and `make test`. Everything else supports them.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 5000
+SANDBOX_PORT ?= 12111
+SANDBOX_WEBHOOK_SECRET := whsec_development_sandbox_secret
+
+.PHONY: run test install lint typecheck bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.12 or similar.")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "Could not create $(VENV): on Debian or Ubuntu, apt-get install python3-venv"; exit 1; }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# Serve the demo on SQLite; with no STRIPE_SECRET_KEY, payments go to the local sandbox.
+run: $(STAMP)
+	@mkdir -p instance
+	$(PY) -m flask --app wsgi db upgrade
+	$(PY) -m flask --app wsgi donate demo
+	@if [ -z "$$STRIPE_SECRET_KEY" ] && [ -f sandbox/__main__.py ]; then \
+	  echo "No STRIPE_SECRET_KEY: payments are simulated by the local Stripe sandbox on port $(SANDBOX_PORT)."; \
+	  $(PY) -m sandbox --host 127.0.0.1 --port $(SANDBOX_PORT) --state instance/sandbox.json \
+	    --webhook-url http://$(HOST):$(PORT)/stripe/webhook --webhook-secret $(SANDBOX_WEBHOOK_SECRET) & \
+	  sandbox_pid=$$!; trap 'kill $$sandbox_pid 2>/dev/null' EXIT INT TERM; \
+	  export STRIPE_SECRET_KEY=sk_test_sandbox STRIPE_API_BASE=http://127.0.0.1:$(SANDBOX_PORT) \
+	    STRIPE_WEBHOOK_SECRET=$(SANDBOX_WEBHOOK_SECRET); \
+	  echo "Serving on http://$(HOST):$(PORT)"; \
+	  $(PY) -m flask --app wsgi run --host $(HOST) --port $(PORT); \
+	else \
+	  echo "Serving on http://$(HOST):$(PORT)"; \
+	  $(PY) -m flask --app wsgi run --host $(HOST) --port $(PORT); \
+	fi
+
+# The whole suite, on SQLite unless TEST_DATABASE_URL names a PostgreSQL database.
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check donate sandbox tests bench
+
+typecheck: $(STAMP)
+	$(PY) -m mypy donate/payments
+
+bench: $(STAMP)
+	@ls bench/*.py >/dev/null 2>&1 && for script in bench/*.py; do $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite3* .pytest_cache

@@ -1,0 +1,131 @@
+"""Settings read once from the environment, with safe defaults for a local run."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+# Keys that ship in examples and docs: never acceptable in production.
+WELL_KNOWN_SECRET_KEYS = frozenset(
+    {"", "dev", "development", "changeme", "change-me", "secret", "dev-insecure-key"}
+)
+DEVELOPMENT_SECRET_KEY = "dev-insecure-key"
+DEVELOPMENT_WEBHOOK_SECRET = "whsec_development_sandbox_secret"
+ENVIRONMENTS = ("development", "test", "production")
+
+
+class ConfigError(RuntimeError):
+    """A setting that makes the app unsafe or unable to start; the message says what to set."""
+
+
+def default_database_url() -> str:
+    """An SQLite file in instance/, so a fresh clone runs without any server."""
+    return f"sqlite:///{INSTANCE_DIR / 'donate.sqlite3'}"
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from None
+
+
+def normalise_database_url(url: str) -> str:
+    """Point plain postgres URLs at psycopg 3, the driver we install."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app reads from its environment, in one place."""
+
+    env: str
+    secret_key: str
+    database_url: str
+    public_url: str
+    stripe_secret_key: str
+    stripe_webhook_secret: str
+    stripe_api_base: str
+    redis_url: str
+    trusted_proxies: int
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the environment once; nothing else in the app reads os.environ."""
+        environ = os.environ if environ is None else environ
+        env = environ.get("DONATE_ENV", "development").strip().lower() or "development"
+        if env not in ENVIRONMENTS:
+            raise ConfigError(
+                f"DONATE_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}."
+            )
+        return cls(
+            env=env,
+            secret_key=environ.get("SECRET_KEY", "").strip(),
+            database_url=normalise_database_url(
+                environ.get("DATABASE_URL", "").strip() or default_database_url()
+            ),
+            public_url=(environ.get("PUBLIC_URL", "").strip() or "http://127.0.0.1:5000").rstrip(
+                "/"
+            ),
+            stripe_secret_key=environ.get("STRIPE_SECRET_KEY", "").strip(),
+            stripe_webhook_secret=environ.get("STRIPE_WEBHOOK_SECRET", "").strip(),
+            stripe_api_base=environ.get("STRIPE_API_BASE", "").strip().rstrip("/"),
+            redis_url=environ.get("REDIS_URL", "").strip(),
+            trusted_proxies=_int(environ, "TRUSTED_PROXIES", 0),
+        )
+
+    def check_production(self) -> None:
+        """Refuse to run production with secrets anyone could know."""
+        if self.env != "production":
+            return
+        if self.secret_key.lower() in WELL_KNOWN_SECRET_KEYS or len(self.secret_key) < 16:
+            raise ConfigError(
+                "Set SECRET_KEY to a long random value (for example the output of "
+                "`python -c 'import secrets; print(secrets.token_hex(32))'`) "
+                "before running in production."
+            )
+        if not self.stripe_webhook_secret:
+            raise ConfigError(
+                "Set STRIPE_WEBHOOK_SECRET to your Stripe webhook endpoint's signing secret "
+                "(whsec_...) before running in production."
+            )
+
+    def flask_config(self) -> dict[str, Any]:
+        """Translate settings into the Flask and extension keys that use them."""
+        secure = self.env == "production"
+        engine_options: dict[str, Any] = {"pool_pre_ping": True}
+        if self.database_url.startswith("sqlite"):
+            engine_options = {"connect_args": {"timeout": 30}}
+        return {
+            "DONATE_ENV": self.env,
+            "TESTING": self.env == "test",
+            "SECRET_KEY": self.secret_key or DEVELOPMENT_SECRET_KEY,
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+            "PUBLIC_URL": self.public_url,
+            "STRIPE_SECRET_KEY": self.stripe_secret_key,
+            "STRIPE_WEBHOOK_SECRET": self.stripe_webhook_secret
+            or ("" if secure else DEVELOPMENT_WEBHOOK_SECRET),
+            "STRIPE_API_BASE": self.stripe_api_base,
+            "REDIS_URL": self.redis_url,
+            "TRUSTED_PROXIES": self.trusted_proxies,
+            "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
+            "RATELIMIT_HEADERS_ENABLED": True,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": secure,
+            "REMEMBER_COOKIE_SECURE": secure,
+            "WTF_CSRF_TIME_LIMIT": None,
+            "JSON_SORT_KEYS": False,
+        }

@@ -1,0 +1,443 @@
+"""The tables: sites, people, goals with their totals, the donation ledger and the Stripe inbox."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from donate.extensions import db
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC, the only kind of time we store."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Store UTC and hand back aware datetimes on SQLite and PostgreSQL alike."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; pass an aware datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def str_enum(enum_cls: type[enum.StrEnum], name: str) -> sa.Enum:
+    """A VARCHAR with a CHECK constraint: SQLite enforces it too, and migrations stay simple."""
+    return sa.Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        validate_strings=True,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+Money = sa.BigInteger  # minor units; 64-bit on every database
+
+
+class Role(enum.StrEnum):
+    OWNER = "owner"
+    EDITOR = "editor"
+    VIEWER = "viewer"
+
+
+class GoalStatus(enum.StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+
+class DonationKind(enum.StrEnum):
+    ONE_TIME = "one_time"
+    MONTHLY = "monthly"
+    OFFLINE = "offline"
+    DEMO = "demo"
+
+
+class DonationState(enum.StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    VOIDED = "voided"
+
+
+class RefundStatus(enum.StrEnum):
+    PENDING = "pending"
+    REQUIRES_ACTION = "requires_action"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+class DisputeStatus(enum.StrEnum):
+    WARNING_NEEDS_RESPONSE = "warning_needs_response"
+    WARNING_UNDER_REVIEW = "warning_under_review"
+    WARNING_CLOSED = "warning_closed"
+    NEEDS_RESPONSE = "needs_response"
+    UNDER_REVIEW = "under_review"
+    WON = "won"
+    LOST = "lost"
+    PREVENTED = "prevented"
+
+
+class EventStatus(enum.StrEnum):
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    FAILED = "failed"
+    PARKED = "parked"
+    IGNORED = "ignored"
+
+
+class Site(db.Model):
+    """An organisation's website: where its widgets may be embedded and how money is shown."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    allowed_origins: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    default_currency: Mapped[str] = mapped_column(sa.String(3), default="USD")
+    default_locale: Mapped[str] = mapped_column(sa.String(16), default="en")
+    time_zone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+    brand_colour: Mapped[str] = mapped_column(sa.String(7), default="#1d4ed8")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    goals: Mapped[list[Goal]] = relationship(back_populates="site")
+    memberships: Mapped[list[Membership]] = relationship(back_populates="site")
+
+    __table_args__ = (
+        sa.CheckConstraint("length(default_currency) = 3", name="currency_code"),
+        sa.CheckConstraint("length(brand_colour) = 7", name="brand_colour_hex"),
+    )
+
+
+class User(db.Model):
+    """A person who signs in to the dashboard."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user")
+
+    # Flask-Login's user protocol.
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class Membership(db.Model):
+    """A user's role on one site: every dashboard query is scoped through these rows."""
+
+    __tablename__ = "memberships"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    site: Mapped[Site] = relationship(back_populates="memberships")
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "site_id", name="uq_memberships_user_site"),)
+
+
+class Goal(db.Model):
+    """A fundraising goal and its running totals; reading a total is reading this one row."""
+
+    __tablename__ = "goals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id", ondelete="RESTRICT"), index=True)
+    slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    target_minor: Mapped[int] = mapped_column(Money)
+    presets_minor: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    minimum_minor: Mapped[int] = mapped_column(Money)
+    maximum_minor: Mapped[int | None] = mapped_column(Money)
+    monthly_enabled: Mapped[bool] = mapped_column(default=False)
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    milestones_minor: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    status: Mapped[GoalStatus] = mapped_column(
+        str_enum(GoalStatus, "goal_status"), default=GoalStatus.DRAFT
+    )
+    # Totals: changed only by donate.ledger, in the same transaction as the ledger rows.
+    raised_minor: Mapped[int] = mapped_column(Money, default=0)
+    donation_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    donor_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    totals_version: Mapped[int] = mapped_column(sa.Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    site: Mapped[Site] = relationship(back_populates="goals")
+
+    __table_args__ = (
+        sa.CheckConstraint("target_minor > 0", name="target_positive"),
+        sa.CheckConstraint("minimum_minor > 0", name="minimum_positive"),
+        sa.CheckConstraint(
+            "maximum_minor IS NULL OR maximum_minor >= minimum_minor", name="maximum_above_minimum"
+        ),
+        sa.CheckConstraint("raised_minor >= 0", name="raised_not_negative"),
+        sa.CheckConstraint("donation_count >= 0", name="donation_count_not_negative"),
+        sa.CheckConstraint("donor_count >= 0", name="donor_count_not_negative"),
+        sa.CheckConstraint("length(currency) = 3", name="currency_code"),
+    )
+
+    @property
+    def percent(self) -> int:
+        """Whole percent of the target raised, floored, so 99.6 % never reads as reached."""
+        return (self.raised_minor * 100) // self.target_minor if self.target_minor else 0
+
+
+class Subscription(db.Model):
+    """A monthly donor's Stripe subscription; its instalments are donations of kind monthly."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    goal_id: Mapped[int] = mapped_column(sa.ForeignKey("goals.id", ondelete="RESTRICT"), index=True)
+    stripe_subscription_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    stripe_customer_id: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    status: Mapped[str] = mapped_column(sa.String(32), default="incomplete")
+    amount_minor: Mapped[int] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    cancel_at_period_end: Mapped[bool] = mapped_column(default=False)
+    current_period_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (sa.CheckConstraint("amount_minor > 0", name="amount_positive"),)
+
+
+class Donation(db.Model):
+    """One gift: a row of the ledger, identified by its Stripe ids, each unique."""
+
+    __tablename__ = "donations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    goal_id: Mapped[int] = mapped_column(sa.ForeignKey("goals.id", ondelete="RESTRICT"), index=True)
+    subscription_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("subscriptions.id", ondelete="SET NULL"), index=True
+    )
+    amount_minor: Mapped[int] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    kind: Mapped[DonationKind] = mapped_column(str_enum(DonationKind, "donation_kind"))
+    state: Mapped[DonationState] = mapped_column(
+        str_enum(DonationState, "donation_state"), default=DonationState.PENDING
+    )
+    # What came off the total: succeeded refunds and lost disputes (ledger.py keeps them right).
+    refunded_minor: Mapped[int] = mapped_column(Money, default=0)
+    disputed_minor: Mapped[int] = mapped_column(Money, default=0)
+
+    stripe_checkout_session_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    stripe_charge_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    stripe_invoice_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    stripe_customer_id: Mapped[str | None] = mapped_column(sa.String(255))
+
+    donor_email: Mapped[str | None] = mapped_column(sa.String(320))
+    # A stable, non-reversible key for "distinct donor per goal" that survives erasure.
+    donor_key: Mapped[str | None] = mapped_column(sa.String(80))
+    public_name: Mapped[str | None] = mapped_column(sa.String(120))
+    public_message: Mapped[str | None] = mapped_column(sa.String(1000))
+    anonymous: Mapped[bool] = mapped_column(default=False)
+    message_hidden: Mapped[bool] = mapped_column(default=False)
+    source_url: Mapped[str | None] = mapped_column(sa.String(2000))
+    article_id: Mapped[str | None] = mapped_column(sa.String(200), index=True)
+    locale: Mapped[str | None] = mapped_column(sa.String(16))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    state_cause: Mapped[str | None] = mapped_column(sa.String(255))
+
+    goal: Mapped[Goal] = relationship()
+    subscription: Mapped[Subscription | None] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("amount_minor > 0", name="amount_positive"),
+        sa.CheckConstraint("refunded_minor >= 0", name="refunded_not_negative"),
+        sa.CheckConstraint("disputed_minor >= 0", name="disputed_not_negative"),
+        sa.CheckConstraint(
+            "refunded_minor + disputed_minor <= amount_minor", name="deductions_within_amount"
+        ),
+        sa.CheckConstraint("length(currency) = 3", name="currency_code"),
+        sa.Index("ix_donations_goal_state", "goal_id", "state"),
+    )
+
+    @property
+    def net_minor(self) -> int:
+        """What this gift adds to the goal: its amount less refunds and lost disputes."""
+        if self.state != DonationState.SUCCEEDED:
+            return 0
+        return self.amount_minor - self.refunded_minor - self.disputed_minor
+
+
+class GoalDonor(db.Model):
+    """Marks a donor as counted for a goal, so donor_count counts each donor once."""
+
+    __tablename__ = "goal_donors"
+
+    goal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("goals.id", ondelete="CASCADE"), primary_key=True
+    )
+    donor_key: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+
+
+class Refund(db.Model):
+    """One Stripe refund (or an offline correction), counted against its donation by status."""
+
+    __tablename__ = "refunds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("donations.id", ondelete="RESTRICT"), index=True
+    )
+    stripe_refund_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    amount_minor: Mapped[int] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    status: Mapped[RefundStatus] = mapped_column(str_enum(RefundStatus, "refund_status"))
+    # The part of amount_minor currently taken off the donation: 0 or amount_minor.
+    counted_minor: Mapped[int] = mapped_column(Money, default=0)
+    reason: Mapped[str | None] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    last_cause: Mapped[str | None] = mapped_column(sa.String(255))
+
+    donation: Mapped[Donation] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("amount_minor > 0", name="amount_positive"),
+        sa.CheckConstraint(
+            "counted_minor >= 0 AND counted_minor <= amount_minor", name="counted_within_amount"
+        ),
+    )
+
+
+class Dispute(db.Model):
+    """One Stripe dispute; only a lost one takes money off the total."""
+
+    __tablename__ = "disputes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("donations.id", ondelete="RESTRICT"), index=True
+    )
+    stripe_dispute_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    amount_minor: Mapped[int] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    status: Mapped[DisputeStatus] = mapped_column(str_enum(DisputeStatus, "dispute_status"))
+    counted_minor: Mapped[int] = mapped_column(Money, default=0)
+    reason: Mapped[str | None] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    last_cause: Mapped[str | None] = mapped_column(sa.String(255))
+
+    donation: Mapped[Donation] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("amount_minor > 0", name="amount_positive"),
+        sa.CheckConstraint(
+            "counted_minor >= 0 AND counted_minor <= amount_minor", name="counted_within_amount"
+        ),
+    )
+
+
+class StripeEvent(db.Model):
+    """The webhook inbox: every event Stripe sent, stored before it is applied."""
+
+    __tablename__ = "stripe_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    type: Mapped[str] = mapped_column(sa.String(100), index=True)
+    livemode: Mapped[bool] = mapped_column(default=False)
+    api_version: Mapped[str | None] = mapped_column(sa.String(64))
+    payload: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[EventStatus] = mapped_column(
+        str_enum(EventStatus, "event_status"), default=EventStatus.RECEIVED
+    )
+    # A refund or dispute waiting for its payment: the PaymentIntent or charge id it needs.
+    parked_on: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class LedgerEntry(db.Model):
+    """Each change of a goal's totals with its cause, so every total can be traced and audited."""
+
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    goal_id: Mapped[int] = mapped_column(sa.ForeignKey("goals.id", ondelete="CASCADE"), index=True)
+    donation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("donations.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(sa.String(64))
+    raised_delta: Mapped[int] = mapped_column(Money, default=0)
+    donation_delta: Mapped[int] = mapped_column(sa.Integer, default=0)
+    donor_delta: Mapped[int] = mapped_column(sa.Integer, default=0)
+    cause: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditLog(db.Model):
+    """Who changed what outside the ledger: dashboard users, CLI commands."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("sites.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(sa.String(255))
+    action: Mapped[str] = mapped_column(sa.String(64))
+    subject: Mapped[str | None] = mapped_column(sa.String(255))
+    detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

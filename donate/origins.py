@@ -1,0 +1,84 @@
+"""Web origins: normalise what site owners type, and match a page's origin against them."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+ANY_PORT = "*"
+
+
+class OriginError(ValueError):
+    """An origin we cannot use; the message tells the site owner what to type instead."""
+
+
+def normalise_origin(text: str) -> str:
+    """Turn 'HTTPS://News.Example.org:443/' into 'https://news.example.org'; ':*' allows any port."""
+    raw = (text or "").strip()
+    if not raw:
+        raise OriginError("Enter an origin such as https://news.example.org.")
+    any_port = raw.endswith(":*") or raw.endswith(":*/")
+    candidate = raw[: raw.rindex(":*")] if any_port else raw
+    parts = urlsplit(candidate)
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise OriginError(f"{raw[:100]} must start with http:// or https://.")
+    if parts.username or parts.password:
+        raise OriginError(f"{raw[:100]} must not contain a user name or password.")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise OriginError(
+            f"{raw[:100]} is a page address; enter only its origin, scheme://host[:port]."
+        )
+    try:
+        host = (parts.hostname or "").encode("idna").decode("ascii").lower()
+        port = parts.port
+    except (UnicodeError, ValueError):
+        raise OriginError(f"{raw[:100]} does not have a valid host name and port.") from None
+    if not host or not (_HOST.match(host) or _is_ipv4(host)):
+        raise OriginError(f"{raw[:100]} does not have a valid host name.")
+    if any_port:
+        return f"{scheme}://{host}:{ANY_PORT}"
+    if port is None or port == _DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def _is_ipv4(host: str) -> bool:
+    pieces = host.split(".")
+    return len(pieces) == 4 and all(p.isdigit() and 0 <= int(p) <= 255 for p in pieces)
+
+
+def normalise_origins(texts: list[str]) -> list[str]:
+    """Normalise a list, dropping duplicates and keeping the owner's order."""
+    seen: dict[str, None] = {}
+    for text in texts:
+        if text.strip():
+            seen[normalise_origin(text)] = None
+    return list(seen)
+
+
+def origin_of(url: str) -> str | None:
+    """The normalised origin of a page URL, or None when it has none we could allow."""
+    parts = urlsplit((url or "").strip())
+    if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    try:
+        return normalise_origin(f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}")
+    except OriginError:
+        return None
+
+
+def origin_allowed(origin: str | None, allowed: list[str]) -> bool:
+    """Whether a page origin (scheme://host[:port]) is one of the allowed ones, ports wildcarded."""
+    if not origin:
+        return False
+    try:
+        origin = normalise_origin(origin)
+    except OriginError:
+        return False
+    if origin in allowed:
+        return True
+    scheme_host = origin.rsplit(":", 1)[0] if origin.count(":") == 2 else origin
+    return f"{scheme_host}:{ANY_PORT}" in allowed

@@ -1,0 +1,39 @@
+"""Pages anyone may open: the home page and the health check."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, current_app, jsonify, render_template
+from sqlalchemy.exc import SQLAlchemyError
+
+from donate.extensions import db
+from donate.models import Goal, GoalStatus
+
+public = Blueprint("public", __name__)
+
+
+@public.get("/")
+def home() -> str:
+    """Say what this instance is and link to its goals."""
+    goals = db.session.execute(
+        sa.select(Goal).where(Goal.status == GoalStatus.ACTIVE).order_by(Goal.id).limit(50)
+    ).scalars()
+    return render_template(
+        "home.html",
+        goals=list(goals),
+        simulated_payments=not current_app.config["STRIPE_SECRET_KEY"].startswith("sk_live"),
+    )
+
+
+@public.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    """Answer 200 only when the database answers, so a load balancer can route around us."""
+    try:
+        db.session.execute(sa.text("SELECT 1")).scalar_one()
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        current_app.logger.error("Health check failed: %s", error)
+        return jsonify(status="unavailable", database="unreachable"), 503
+    response = jsonify(status="ok", database="ok")
+    response.headers["Cache-Control"] = "no-store"
+    return response, 200
