@@ -75,8 +75,10 @@ def _insert_ignoring_duplicates(table: sa.Table, values: dict[str, object]) -> b
     """Insert a row unless its key exists; tell whether it was new (race-safe on both databases)."""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = db.session.execute(insert(table).values(**values).on_conflict_do_nothing())
-    return bool(result.rowcount)
+    # RETURNING, not rowcount: drivers disagree on the rowcount of a skipped conflict.
+    statement = insert(table).values(**values).on_conflict_do_nothing()
+    first_key = next(iter(table.primary_key.columns))
+    return db.session.execute(statement.returning(first_key)).first() is not None
 
 
 def _change_totals(
@@ -643,11 +645,13 @@ def _rebuild_goal_donors(goal_id: int) -> None:
     """Make the counted-donor markers match the succeeded donations after a repair."""
     db.session.execute(sa.delete(GoalDonor).where(GoalDonor.goal_id == goal_id))
     keys = db.session.execute(
-        sa.select(sa.distinct(Donation.donor_key)).where(
+        sa.select(Donation.donor_key)
+        .where(
             Donation.goal_id == goal_id,
             Donation.state == DonationState.SUCCEEDED,
             Donation.donor_key.is_not(None),
         )
+        .distinct()
     ).scalars()
     for key in keys:
         db.session.add(GoalDonor(goal_id=goal_id, donor_key=key))

@@ -240,9 +240,6 @@ def decimal_to_minor(value: Decimal, code: str) -> int:
 
 # Locale data -------------------------------------------------------------------
 
-# Zero-width and direction marks Babel puts around numbers in RTL locales.
-_INVISIBLE_CATEGORIES = frozenset({"Cf"})
-
 
 def _normalise(text: str) -> str:
     """Fold the many ways a keyboard or a copy-paste spells the same characters."""
@@ -251,7 +248,8 @@ def _normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     out = []
     for char in text:
-        if unicodedata.category(char) in _INVISIBLE_CATEGORIES:
+        # Zero-width and direction marks, as Babel puts around numbers in RTL locales.
+        if unicodedata.category(char) == "Cf":
             continue
         if char.isspace():
             out.append(" ")
@@ -267,7 +265,7 @@ def _locale(locale: str) -> Locale:
     return Locale.parse(locale.replace("-", "_"))
 
 
-def _as_locale(locale: "str | Locale") -> Locale:
+def _as_locale(locale: str | Locale) -> Locale:
     """Let callers pass a Babel Locale or an identifier."""
     return locale if isinstance(locale, Locale) else _locale(locale)
 
@@ -539,7 +537,7 @@ def _split_number(text: str, currency: Currency, symbols: _Symbols) -> tuple[str
 _WHOLE_DASH = re.compile(r"(.*\d)[.,][-\u2013\u2014]{1,2}")
 
 
-def parse_amount(text: str, currency: str, locale: "str | Locale" = "en") -> int:
+def parse_amount(text: str, currency: str, locale: str | Locale = "en") -> int:
     """Read what a donor typed, in their locale's notation, as minor units, or say what is wrong."""
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, not {type(text).__name__}")
@@ -597,7 +595,7 @@ def _currency_pattern(locale: Locale, decimals: int) -> str:
 
 
 def format_amount(
-    amount_minor: int, currency: str, locale: "str | Locale" = "en", *, compact: bool = False
+    amount_minor: int, currency: str, locale: str | Locale = "en", *, compact: bool = False
 ) -> str:
     """Show an amount the way the reader's locale writes money; compact drops ",00" for bars."""
     cur = get_currency(currency)
@@ -622,7 +620,7 @@ def validate_amount(
     *,
     minimum_minor: int | None = None,
     maximum_minor: int | None = None,
-    locale: "str | Locale" = "en",
+    locale: str | Locale = "en",
 ) -> None:
     """Refuse an amount Stripe or the goal would not take, with a sentence the donor can read."""
     _require_int(amount_minor, "amount_minor")

@@ -45,7 +45,7 @@ def reset_schema(url: str) -> None:
     engine.dispose()
 
 
-def test_config(url: str, **extra: object) -> dict[str, object]:
+def app_config(url: str, **extra: object) -> dict[str, object]:
     """The overrides every test app shares."""
     return {
         "DONATE_ENV": "test",
@@ -70,7 +70,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """One app per test run, its schema built by the Alembic migrations."""
     url = database_url(tmp_path_factory.mktemp("db"))
     reset_schema(url)
-    application = create_app(test_config(url))
+    application = create_app(app_config(url))
     with application.app_context():
         upgrade()
         db.engine.dispose()
@@ -101,6 +101,13 @@ def _reset_rate_limits(app: Flask) -> Iterator[None]:
     yield
 
 
+class _JoinedSession(orm.Session):
+    """A plain SQLAlchemy session (Flask-SQLAlchemy's would pick the engine over our connection)."""
+
+    def __init__(self, *args: object, db: object = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+
 @pytest.fixture
 def db_session(app: Flask) -> Iterator[orm.scoped_session]:
     """Run the test inside one transaction that is rolled back at the end."""
@@ -110,7 +117,7 @@ def db_session(app: Flask) -> Iterator[orm.scoped_session]:
         original = db.session
         db.session = db._make_scoped_session(
             {
-                "class_": orm.Session,
+                "class_": _JoinedSession,
                 "bind": connection,
                 "join_transaction_mode": "create_savepoint",
             }
