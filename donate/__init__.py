@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from donate.caching import PublicAwareSessionInterface
 from donate.config import INSTANCE_DIR, PROJECT_ROOT, Settings
-from donate.extensions import configure_sqlite, csrf, db, limiter, login_manager, migrate
+from donate.extensions import babel, configure_sqlite, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -53,6 +53,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+    babel.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
@@ -67,9 +68,16 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from donate.api import api
     from donate.public import public
+    from donate.widget import widget
+
+    from donate.payments.views import give
+    from donate.payments.webhooks import webhooks
 
     app.register_blueprint(public)
     app.register_blueprint(api)
+    app.register_blueprint(widget)
+    app.register_blueprint(give)
+    app.register_blueprint(webhooks)
 
 
 def _wants_json() -> bool:
@@ -89,6 +97,16 @@ def _register_error_pages(app: Flask) -> None:
         if _wants_json():
             return jsonify(error=error.name, message=error.description), code
         return render_template("errors/error.html", error=error, code=code), code
+
+    @app.errorhandler(429)
+    def too_many_requests(error: HTTPException):  # noqa: ANN202
+        message = (
+            "Too many attempts from your connection in a short time. "
+            "Please wait a minute, then try again."
+        )
+        if _wants_json() or request.accept_mimetypes.best == "application/json":
+            return jsonify(error="Too Many Requests", message=message), 429
+        return render_template("errors/error.html", code=429, message=message), 429
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):  # noqa: ANN202

@@ -122,6 +122,10 @@ class Settings:
             "TRUSTED_PROXIES": self.trusted_proxies,
             "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
             "RATELIMIT_HEADERS_ENABLED": True,
+            # One donor retrying a declined card is fine; a script hammering a goal is not.
+            "GIVE_RATE_LIMIT_PER_IP": "10 per minute;60 per hour",
+            "GIVE_RATE_LIMIT_PER_GOAL": "600 per minute",
+            "STRIPE_TIMEOUT_SECONDS": 20,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": secure,

@@ -184,11 +184,14 @@ def settle_donation(
     charge_id: str | None = None,
     customer_id: str | None = None,
     checkout_session_id: str | None = None,
+    invoice_id: str | None = None,
+    subscription_id: int | None = None,
     donor_email: str | None = None,
 ) -> bool:
     """Mark a pending donation paid and count it; the second caller (webhook or return) is a no-op.
 
-    Returns True when this call settled it.
+    Returns True when this call settled it. With `invoice_id`, only a donation not yet tied to
+    another invoice settles (the first instalment of a monthly gift).
     """
     values: dict[str, object] = {
         "state": DonationState.SUCCEEDED,
@@ -200,12 +203,17 @@ def settle_donation(
         ("stripe_charge_id", charge_id),
         ("stripe_customer_id", customer_id),
         ("stripe_checkout_session_id", checkout_session_id),
+        ("stripe_invoice_id", invoice_id),
+        ("subscription_id", subscription_id),
     ):
         if value:
             values[column] = value
+    conditions = [Donation.id == donation_id, Donation.state == DonationState.PENDING]
+    if invoice_id:
+        conditions.append(Donation.stripe_invoice_id.is_(None))
     result = db.session.execute(
         sa.update(Donation)
-        .where(Donation.id == donation_id, Donation.state == DonationState.PENDING)
+        .where(*conditions)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -312,8 +320,12 @@ def record_instalment(
     anonymous: bool = False,
     source_url: str | None = None,
     article_id: str | None = None,
+    donor_key: str | None = None,
 ) -> Donation | None:
-    """Count one paid invoice of a monthly gift, once per invoice id; None when already counted."""
+    """Count one paid invoice of a monthly gift, once per invoice id; None when already counted.
+
+    `donor_key` carries the first gift's donor over, so a monthly donor is one donor.
+    """
     if amount_minor <= 0:
         raise LedgerError("An instalment must be more than zero.")
     inserted = _insert_ignoring_duplicates(
@@ -331,6 +343,7 @@ def record_instalment(
             "message_hidden": False,
             "stripe_invoice_id": invoice_id,
             "donor_email": donor_email,
+            "donor_key": donor_key,
             "public_name": public_name,
             "public_message": public_message,
             "source_url": source_url,
@@ -655,3 +668,25 @@ def _rebuild_goal_donors(goal_id: int) -> None:
     ).scalars()
     for key in keys:
         db.session.add(GoalDonor(goal_id=goal_id, donor_key=key))
+
+
+def link_stripe_ids(donation_id: int, **ids: str | int | None) -> None:
+    """Record Stripe identifiers learnt later (charge, customer, subscription); never overwrite."""
+    allowed = {
+        "stripe_checkout_session_id",
+        "stripe_payment_intent_id",
+        "stripe_charge_id",
+        "stripe_customer_id",
+        "subscription_id",
+    }
+    for column, value in ids.items():
+        if column not in allowed:
+            raise LedgerError(f"{column} is not a Stripe identifier of a donation.")
+        if not value:
+            continue
+        db.session.execute(
+            sa.update(Donation)
+            .where(Donation.id == donation_id, getattr(Donation, column).is_(None))
+            .values({column: value})
+            .execution_options(synchronize_session=False)
+        )

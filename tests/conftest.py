@@ -57,7 +57,8 @@ def app_config(url: str, **extra: object) -> dict[str, object]:
         else {"pool_pre_ping": True},
         "STRIPE_SECRET_KEY": "sk_test_donate_tests",
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "STRIPE_API_BASE": "",
+        # A closed local port: a test that forgets the sandbox fails fast instead of going online.
+        "STRIPE_API_BASE": "http://127.0.0.1:9",
         "PUBLIC_URL": "http://127.0.0.1:5000",
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,

@@ -1,0 +1,1 @@
+"""Payments: Stripe Checkout for gifts, the webhook inbox, and reconciliation with Stripe."""

@@ -1,0 +1,165 @@
+"""Giving: check what a donor asked for, open a pending donation and a Stripe Checkout Session."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from donate import ledger, money
+from donate.extensions import db
+from donate.goal_view import PublicGoal
+from donate.models import Donation, DonationKind, DonationState
+from donate.origins import origin_allowed, origin_of
+from donate.payments.stripe import CheckoutRequest, PaymentProviderError, StripeGateway
+
+log = logging.getLogger(__name__)
+MAX_NAME = 120
+MAX_MESSAGE = 1000
+MAX_ARTICLE = 200
+
+
+class GiftError(ValueError):
+    """What is wrong with a gift, in a sentence for the donor; `field` names the form field."""
+
+    def __init__(self, message: str, field: str = "amount") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Gift:
+    """A validated gift, ready to become a pending donation."""
+
+    amount_minor: int
+    monthly: bool
+    public_name: str | None
+    public_message: str | None
+    anonymous: bool
+    article_id: str | None
+    locale: str
+
+
+def read_gift(public_goal: PublicGoal, form: dict[str, str], locale: str) -> Gift:
+    """Check a give request against the goal: open, amount within limits and rules, monthly allowed."""
+    goal = public_goal.goal
+    if not public_goal.accepting_gifts():
+        phase = public_goal.phase()
+        reason = {
+            "paused": "This fundraiser is paused for now.",
+            "closed": "This fundraiser is closed.",
+            "ended": "This fundraiser has ended.",
+            "upcoming": "This fundraiser has not started yet.",
+        }.get(phase, "This fundraiser is not taking gifts.")
+        raise GiftError(f"{reason} Thank you for thinking of it.", field="goal")
+    amount_minor = _amount(form, goal.currency, locale)
+    money.validate_amount(
+        amount_minor,
+        goal.currency,
+        minimum_minor=goal.minimum_minor,
+        maximum_minor=goal.maximum_minor,
+        locale=locale,
+    )
+    frequency = (form.get("frequency") or "once").strip().lower()
+    if frequency not in ("once", "monthly"):
+        raise GiftError("Choose a one-time or a monthly gift.", field="frequency")
+    if frequency == "monthly" and not goal.monthly_enabled:
+        raise GiftError("This fundraiser takes one-time gifts only.", field="frequency")
+    name = (form.get("name") or "").strip()
+    message = (form.get("message") or "").strip()
+    if len(name) > MAX_NAME:
+        raise GiftError(f"Keep your name under {MAX_NAME} characters.", field="name")
+    if len(message) > MAX_MESSAGE:
+        raise GiftError(f"Keep your message under {MAX_MESSAGE} characters.", field="message")
+    anonymous = (form.get("anonymous") or "").lower() in ("1", "on", "true", "yes")
+    article = (form.get("article") or "").strip()[:MAX_ARTICLE] or None
+    return Gift(
+        amount_minor=amount_minor,
+        monthly=frequency == "monthly",
+        public_name=None if anonymous else (name or None),
+        public_message=message or None,
+        anonymous=anonymous or not name,
+        article_id=article,
+        locale=locale,
+    )
+
+
+def _amount(form: dict[str, str], currency: str, locale: str) -> int:
+    typed = (form.get("amount") or "").strip()
+    preset = (form.get("amount_minor") or "").strip()
+    if typed:
+        return money.parse_amount(typed, currency, locale)
+    if preset:
+        if not preset.isdigit():
+            raise GiftError("Choose one of the amounts or type your own.")
+        return int(preset)
+    raise GiftError("Choose an amount or type your own.")
+
+
+def allowed_source_url(source_url: str | None, allowed_origins: list[str]) -> str | None:
+    """The article to return to, only when it is on one of the site's allowed origins."""
+    candidate = (source_url or "").strip()
+    if not candidate or len(candidate) > 2000:
+        return None
+    candidate = candidate.split("#", 1)[0]
+    return candidate if origin_allowed(origin_of(candidate), allowed_origins) else None
+
+
+def start_checkout(
+    public_goal: PublicGoal, gift: Gift, *, source_url: str | None, public_url: str, stripe: StripeGateway
+) -> str:
+    """Open a pending donation and its Checkout Session; return the URL to send the donor to.
+
+    The donation is committed before Stripe is called, so a session always has its donation;
+    if Stripe fails, the donation is marked failed and nothing is counted.
+    """
+    goal = public_goal.goal
+    donation = ledger.create_pending_donation(
+        goal,
+        amount_minor=gift.amount_minor,
+        kind=DonationKind.MONTHLY if gift.monthly else DonationKind.ONE_TIME,
+        public_name=gift.public_name,
+        public_message=gift.public_message,
+        anonymous=gift.anonymous,
+        source_url=source_url,
+        article_id=gift.article_id,
+        locale=gift.locale,
+        cause="give",
+    )
+    db.session.commit()
+    back = source_url or f"{public_url}/g/{goal.slug}"
+    request = CheckoutRequest(
+        donation_id=donation.id,
+        goal_slug=goal.slug,
+        goal_title=goal.title,
+        amount_minor=gift.amount_minor,
+        currency=goal.currency,
+        monthly=gift.monthly,
+        success_url=f"{public_url}/give/return?session_id={{CHECKOUT_SESSION_ID}}",
+        cancel_url=back,
+        locale=gift.locale,
+        source_url=source_url,
+    )
+    try:
+        session = stripe.create_checkout_session(request)
+    except PaymentProviderError:
+        ledger.close_pending_donation(donation.id, DonationState.FAILED, cause="give:stripe-error")
+        db.session.commit()
+        raise
+    ledger.link_stripe_ids(donation.id, stripe_checkout_session_id=session.get("id"))
+    db.session.commit()
+    url = session.get("url")
+    if not isinstance(url, str) or not url:
+        raise PaymentProviderError(
+            "Stripe returned a session without a URL.",
+            user_message="Our payment provider did not open a payment page. Please try again.",
+            retryable=True,
+        )
+    return url
+
+
+def thanks_url(donation: Donation, public_url: str, slug: str) -> str:
+    """Back to the article with the thank-you state, or to the goal page's thank-you."""
+    if donation.source_url:
+        return f"{donation.source_url}#donate-thanks"
+    return f"{public_url}/g/{slug}?{urlencode({'thanks': '1'})}"

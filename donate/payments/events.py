@@ -1,0 +1,487 @@
+"""Applying Stripe events to the ledger: which donation an event is about, and what it changes.
+
+Every handler is idempotent (the ledger's conditional updates make a repeat a no-op) and reads
+payloads defensively. An event about a payment we have not seen yet is parked under that
+payment's PaymentIntent or charge id and applied again when the payment settles.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from donate import ledger, money
+from donate.extensions import db
+from donate.models import (
+    Donation,
+    DonationKind,
+    DonationState,
+    EventStatus,
+    Goal,
+    StripeEvent,
+    Subscription,
+    utcnow,
+)
+from donate.payments.stripe import StripeGateway
+from donate.payments.stripe_data import dig, listed, mapping, object_id, text, whole
+
+METADATA_DONATION_ID = "donate_donation_id"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What applying an event did, for the inbox row."""
+
+    status: EventStatus
+    note: str | None = None
+    parked_on: str | None = None
+
+
+APPLIED = Outcome(EventStatus.PROCESSED)
+
+
+def not_ours(note: str) -> Outcome:
+    """Stored and answered 200, nothing changed."""
+    return Outcome(EventStatus.IGNORED, note=note)
+
+
+class EventApplier:
+    """Applies one Stripe event (a plain dict) through the ledger, in the caller's transaction."""
+
+    def __init__(self, stripe_gateway: StripeGateway) -> None:
+        self.stripe = stripe_gateway
+        self._handlers: dict[str, Callable[[dict[str, Any], str, str], Outcome]] = {
+            # A Checkout Session finished: paid now, or waiting for a delayed method.
+            "checkout.session.completed": self._on_session_completed,
+            # A delayed payment method (bank debit) succeeded or failed after completion.
+            "checkout.session.async_payment_succeeded": self._on_session_completed,
+            "checkout.session.async_payment_failed": self._on_session_failed,
+            # The donor never paid and the session timed out.
+            "checkout.session.expired": self._on_session_expired,
+            # A charge succeeded: its id lets later disputes that name only the charge find us.
+            "charge.succeeded": self._on_charge_succeeded,
+            # Refunds, whichever object announces them.
+            "charge.refunded": self._on_charge_refunded,
+            "refund.created": self._on_refund,
+            "refund.updated": self._on_refund,
+            "refund.failed": self._on_refund,
+            # Disputes move through their statuses; only a lost one takes money off.
+            "charge.dispute.created": self._on_dispute,
+            "charge.dispute.updated": self._on_dispute,
+            "charge.dispute.closed": self._on_dispute,
+            "charge.dispute.funds_withdrawn": self._on_dispute,
+            "charge.dispute.funds_reinstated": self._on_dispute,
+            # Monthly gifts: money counts only from paid invoices, one instalment each.
+            "invoice.paid": self._on_invoice_paid,
+            "invoice.payment_failed": self._on_invoice_payment_failed,
+            "customer.subscription.created": self._on_subscription_changed,
+            "customer.subscription.updated": self._on_subscription_changed,
+            "customer.subscription.deleted": self._on_subscription_changed,
+        }
+
+    def handles(self, event_type: str) -> bool:
+        """Whether we apply this type of event at all."""
+        return event_type in self._handlers
+
+    def apply(self, event: dict[str, Any]) -> Outcome:
+        """Apply one verified event; unknown, foreign or other-mode events change nothing."""
+        event_type = text(event, "type") or ""
+        handler = self._handlers.get(event_type)
+        if handler is None:
+            return not_ours(f"{event_type or 'untyped'} events are not used by donate.")
+        mismatch = self.livemode_mismatch(event)
+        if mismatch:
+            return not_ours(mismatch)
+        obj = mapping(event, "data", "object")
+        if not obj:
+            return not_ours("The event carries no object.")
+        return handler(obj, event_type, f"stripe:{text(event, 'id')}")
+
+    def livemode_mismatch(self, event: dict[str, Any]) -> str | None:
+        """Explain a live/test mismatch (a misconfigured endpoint or a foreign event), if any."""
+        event_live = dig(event, "livemode")
+        object_live = dig(event, "data", "object", "livemode")
+        if isinstance(event_live, bool) and event_live != self.stripe.livemode:
+            mode = "live" if event_live else "test"
+            ours = "live" if self.stripe.livemode else "test"
+            return f"livemode mismatch: a {mode}-mode event reached an app using a {ours} key."
+        if isinstance(event_live, bool) and isinstance(object_live, bool) and (
+            event_live != object_live
+        ):
+            return "livemode mismatch: the event and its object disagree."
+        return None
+
+    # --- Checkout Sessions ------------------------------------------------------------------
+
+    def donation_for_session(self, session: dict[str, Any]) -> Donation | None:
+        """Our donation behind a Checkout Session, from the metadata we set on it."""
+        raw_id = text(mapping(session, "metadata"), METADATA_DONATION_ID)
+        if not raw_id or not raw_id.isdigit():
+            return None
+        donation = db.session.get(Donation, int(raw_id))
+        reference = text(session, "client_reference_id")
+        if donation is None or (reference and reference != raw_id):
+            return None
+        return donation
+
+    def _on_session_completed(self, session: dict[str, Any], event_type: str, cause: str) -> Outcome:
+        donation = self.donation_for_session(session)
+        if donation is None:
+            return not_ours("The session was not opened by donate.")
+        return self.settle_session(donation, session, cause=cause, event_type=event_type)
+
+    def settle_session(
+        self, donation: Donation, session: dict[str, Any], *, cause: str, event_type: str
+    ) -> Outcome:
+        """Settle a one-time gift or link a monthly one; shared by the webhook and the return page."""
+        session_id = text(session, "id")
+        customer_id = object_id(dig(session, "customer"))
+        email = text(session, "customer_details", "email") or text(session, "customer_email")
+        if text(session, "mode") == "subscription":
+            subscription_id = object_id(dig(session, "subscription"))
+            if not subscription_id:
+                return Outcome(EventStatus.PROCESSED, note="The session has no subscription yet.")
+            subscription = self._upsert_subscription(
+                subscription_id, donation=donation, customer_id=customer_id, status=None
+            )
+            ledger.link_stripe_ids(
+                donation.id,
+                stripe_checkout_session_id=session_id,
+                stripe_customer_id=customer_id,
+                subscription_id=subscription.id,
+            )
+            return Outcome(EventStatus.PROCESSED, note="Monthly gift linked; invoices count.")
+        paid = text(session, "payment_status") == "paid" or (
+            event_type == "checkout.session.async_payment_succeeded"
+        )
+        if not paid:
+            ledger.link_stripe_ids(donation.id, stripe_checkout_session_id=session_id)
+            return Outcome(EventStatus.PROCESSED, note="Waiting for a delayed payment.")
+        payment_intent = dig(session, "payment_intent")
+        payment_intent_id = object_id(payment_intent)
+        charge_id = object_id(dig(payment_intent, "latest_charge")) if isinstance(
+            payment_intent, dict
+        ) else None
+        ledger.settle_donation(
+            donation.id,
+            cause=cause,
+            payment_intent_id=payment_intent_id,
+            charge_id=charge_id,
+            customer_id=customer_id,
+            checkout_session_id=session_id,
+            donor_email=email,
+        )
+        ledger.link_stripe_ids(donation.id, stripe_charge_id=charge_id)
+        self.release_parked(payment_intent_id, charge_id)
+        return APPLIED
+
+    def _on_session_failed(self, session: dict[str, Any], _type: str, cause: str) -> Outcome:
+        donation = self.donation_for_session(session)
+        if donation is None:
+            return not_ours("The session was not opened by donate.")
+        ledger.close_pending_donation(donation.id, DonationState.FAILED, cause=cause)
+        return APPLIED
+
+    def _on_session_expired(self, session: dict[str, Any], _type: str, cause: str) -> Outcome:
+        donation = self.donation_for_session(session)
+        if donation is None:
+            return not_ours("The session was not opened by donate.")
+        ledger.close_pending_donation(donation.id, DonationState.EXPIRED, cause=cause)
+        return APPLIED
+
+    # --- payments, refunds, disputes --------------------------------------------------------
+
+    def _find_payment(self, payment_intent_id: str | None, charge_id: str | None) -> Donation | None:
+        conditions = []
+        if payment_intent_id:
+            conditions.append(Donation.stripe_payment_intent_id == payment_intent_id)
+        if charge_id:
+            conditions.append(Donation.stripe_charge_id == charge_id)
+        if not conditions:
+            return None
+        return db.session.execute(
+            sa.select(Donation).where(sa.or_(*conditions)).limit(1)
+        ).scalar_one_or_none()
+
+    @staticmethod
+    def _park(payment_intent_id: str | None, charge_id: str | None, what: str) -> Outcome:
+        key = payment_intent_id or charge_id
+        if not key:
+            return not_ours(f"The {what} names no payment.")
+        return Outcome(EventStatus.PARKED, note=f"Waiting for payment {key}.", parked_on=key)
+
+    def _on_charge_succeeded(self, charge: dict[str, Any], _type: str, cause: str) -> Outcome:
+        payment_intent_id = object_id(dig(charge, "payment_intent"))
+        donation = self._find_payment(payment_intent_id, None)
+        if donation is None:
+            return self._park(payment_intent_id, None, "charge")
+        ledger.link_stripe_ids(donation.id, stripe_charge_id=text(charge, "id"))
+        self.release_parked(None, text(charge, "id"))
+        return APPLIED
+
+    def _on_charge_refunded(self, charge: dict[str, Any], _type: str, cause: str) -> Outcome:
+        charge_id = text(charge, "id")
+        payment_intent_id = object_id(dig(charge, "payment_intent"))
+        donation = self._find_payment(payment_intent_id, charge_id)
+        if donation is None:
+            return self._park(payment_intent_id, charge_id, "refund")
+        refunds = listed(charge, "refunds")
+        if not refunds and charge_id:
+            # Since API 2022-11-15 the charge no longer lists its refunds: ask for them.
+            refunds = listed(self.stripe.list_refunds(charge=charge_id), "data")
+        for refund in refunds:
+            self._record_refund(donation, refund, cause)
+        return APPLIED
+
+    def _on_refund(self, refund: dict[str, Any], _type: str, cause: str) -> Outcome:
+        payment_intent_id = object_id(dig(refund, "payment_intent"))
+        charge_id = object_id(dig(refund, "charge"))
+        donation = self._find_payment(payment_intent_id, charge_id)
+        if donation is None:
+            return self._park(payment_intent_id, charge_id, "refund")
+        return self._record_refund(donation, refund, cause)
+
+    def _record_refund(self, donation: Donation, refund: dict[str, Any], cause: str) -> Outcome:
+        refund_id = text(refund, "id")
+        amount = whole(refund, "amount")
+        status = text(refund, "status")
+        if not refund_id or not amount or status not in {s.value for s in ledger.RefundStatus}:
+            return not_ours("The refund lacks an id, an amount or a known status.")
+        if (text(refund, "currency") or "").upper() != donation.currency:
+            return not_ours("The refund's currency differs from the gift's.")
+        ledger.record_refund(
+            donation,
+            stripe_refund_id=refund_id,
+            amount_minor=money.from_stripe_amount(amount, donation.currency),
+            status=status,
+            cause=cause,
+            reason=text(refund, "reason"),
+        )
+        return APPLIED
+
+    def _on_dispute(self, dispute: dict[str, Any], _type: str, cause: str) -> Outcome:
+        payment_intent_id = object_id(dig(dispute, "payment_intent"))
+        charge_id = object_id(dig(dispute, "charge"))
+        donation = self._find_payment(payment_intent_id, charge_id)
+        if donation is None:
+            return self._park(payment_intent_id, charge_id, "dispute")
+        dispute_id = text(dispute, "id")
+        amount = whole(dispute, "amount")
+        status = text(dispute, "status")
+        if not dispute_id or not amount or status not in {s.value for s in ledger.DisputeStatus}:
+            return not_ours("The dispute lacks an id, an amount or a known status.")
+        if (text(dispute, "currency") or "").upper() != donation.currency:
+            return not_ours("The dispute's currency differs from the gift's.")
+        ledger.record_dispute(
+            donation,
+            stripe_dispute_id=dispute_id,
+            amount_minor=money.from_stripe_amount(amount, donation.currency),
+            status=status,
+            cause=cause,
+            reason=text(dispute, "reason"),
+        )
+        return APPLIED
+
+    def release_parked(self, payment_intent_id: str | None, charge_id: str | None) -> int:
+        """Apply events that were waiting for this payment; return how many were applied."""
+        keys = [key for key in (payment_intent_id, charge_id) if key]
+        if not keys:
+            return 0
+        waiting = db.session.execute(
+            sa.select(StripeEvent)
+            .where(StripeEvent.status == EventStatus.PARKED, StripeEvent.parked_on.in_(keys))
+            .order_by(StripeEvent.id)
+        ).scalars()
+        released = 0
+        for row in list(waiting):
+            outcome = self.apply(json.loads(row.payload))
+            if outcome.status == EventStatus.PARKED:
+                continue
+            row.status = outcome.status
+            row.error = outcome.note if outcome.status == EventStatus.IGNORED else None
+            row.processed_at = utcnow()
+            row.parked_on = None
+            released += 1
+        return released
+
+    # --- monthly gifts ----------------------------------------------------------------------
+
+    def _subscription_context(
+        self, subscription_id: str | None, metadata: dict[str, Any]
+    ) -> tuple[Donation | None, Subscription | None]:
+        """The donation that opened a subscription and our row for it, from metadata or our table."""
+        subscription = None
+        if subscription_id:
+            subscription = db.session.execute(
+                sa.select(Subscription).where(
+                    Subscription.stripe_subscription_id == subscription_id
+                )
+            ).scalar_one_or_none()
+        raw_id = text(metadata, METADATA_DONATION_ID)
+        donation = db.session.get(Donation, int(raw_id)) if raw_id and raw_id.isdigit() else None
+        if donation is None and subscription is not None:
+            donation = db.session.execute(
+                sa.select(Donation)
+                .where(Donation.subscription_id == subscription.id)
+                .order_by(Donation.id)
+                .limit(1)
+            ).scalar_one_or_none()
+        return donation, subscription
+
+    def _upsert_subscription(
+        self,
+        stripe_subscription_id: str,
+        *,
+        donation: Donation,
+        customer_id: str | None,
+        status: str | None,
+        stripe_subscription: dict[str, Any] | None = None,
+    ) -> Subscription:
+        values: dict[str, Any] = {
+            "stripe_subscription_id": stripe_subscription_id,
+            "goal_id": donation.goal_id,
+            "stripe_customer_id": customer_id,
+            "status": status or "incomplete",
+            "amount_minor": donation.amount_minor,
+            "currency": donation.currency,
+            "cancel_at_period_end": False,
+            "created_at": utcnow(),
+            "updated_at": utcnow(),
+        }
+        ledger._insert_ignoring_duplicates(Subscription.__table__, values)
+        subscription = db.session.execute(
+            sa.select(Subscription)
+            .where(Subscription.stripe_subscription_id == stripe_subscription_id)
+            .execution_options(populate_existing=True)
+        ).scalar_one()
+        if customer_id and not subscription.stripe_customer_id:
+            subscription.stripe_customer_id = customer_id
+        if stripe_subscription:
+            self._copy_subscription_state(subscription, stripe_subscription)
+        return subscription
+
+    @staticmethod
+    def _copy_subscription_state(subscription: Subscription, data: dict[str, Any]) -> None:
+        if subscription.status == "canceled":
+            return  # final: a late copy of an older update must not revive it
+        status = text(data, "status")
+        if status:
+            subscription.status = status
+        cancel_at_period_end = dig(data, "cancel_at_period_end")
+        if isinstance(cancel_at_period_end, bool):
+            subscription.cancel_at_period_end = cancel_at_period_end
+        period_end = whole(data, "current_period_end")
+        items = listed(data, "items")
+        if period_end is None and items:
+            period_end = whole(items[0], "current_period_end")
+        if period_end:
+            subscription.current_period_end = datetime.fromtimestamp(period_end, UTC)
+        canceled_at = whole(data, "canceled_at") or whole(data, "ended_at")
+        if canceled_at:
+            subscription.canceled_at = datetime.fromtimestamp(canceled_at, UTC)
+
+    def _on_invoice_paid(self, invoice: dict[str, Any], _type: str, cause: str) -> Outcome:
+        invoice_id = text(invoice, "id")
+        details = mapping(invoice, "parent", "subscription_details")
+        subscription_id = object_id(dig(details, "subscription")) or object_id(
+            dig(invoice, "subscription")
+        )
+        first, subscription = self._subscription_context(subscription_id, mapping(details, "metadata"))
+        if first is None or not invoice_id or not subscription_id:
+            return not_ours("The invoice is not for a monthly gift opened by donate.")
+        amount = whole(invoice, "amount_paid")
+        if not amount:
+            return Outcome(EventStatus.PROCESSED, note="Nothing was paid on this invoice.")
+        if (text(invoice, "currency") or "").upper() != first.currency:
+            return not_ours("The invoice's currency differs from the gift's.")
+        amount_minor = money.from_stripe_amount(amount, first.currency)
+        customer_id = object_id(dig(invoice, "customer"))
+        if subscription is None:
+            subscription = self._upsert_subscription(
+                subscription_id, donation=first, customer_id=customer_id, status="active"
+            )
+        payment_intent_id, charge_id = self._invoice_payment(invoice, invoice_id)
+        already = db.session.execute(
+            sa.select(Donation.id).where(Donation.stripe_invoice_id == invoice_id)
+        ).first()
+        if already is None:
+            settled_first = first.state == DonationState.PENDING and ledger.settle_donation(
+                first.id,
+                cause=cause,
+                payment_intent_id=payment_intent_id,
+                charge_id=charge_id,
+                customer_id=customer_id,
+                invoice_id=invoice_id,
+                subscription_id=subscription.id,
+                donor_email=text(invoice, "customer_email"),
+            )
+            if not settled_first:
+                goal = db.session.get(Goal, first.goal_id)
+                assert goal is not None
+                ledger.record_instalment(
+                    goal,
+                    subscription_id=subscription.id,
+                    invoice_id=invoice_id,
+                    amount_minor=amount_minor,
+                    cause=cause,
+                    payment_intent_id=payment_intent_id,
+                    charge_id=charge_id,
+                    customer_id=customer_id,
+                    donor_email=first.donor_email or text(invoice, "customer_email"),
+                    public_name=first.public_name,
+                    public_message=None,
+                    anonymous=first.anonymous,
+                    source_url=first.source_url,
+                    article_id=first.article_id,
+                    donor_key=first.donor_key,
+                )
+        self.release_parked(payment_intent_id, charge_id)
+        return APPLIED
+
+    def _invoice_payment(self, invoice: dict[str, Any], invoice_id: str) -> tuple[str | None, str | None]:
+        """The PaymentIntent and charge of a paid invoice, from its payments."""
+        payments = listed(invoice, "payments") or self.stripe.list_invoice_payments(invoice_id)
+        for payment in payments:
+            if text(payment, "status") not in (None, "paid"):
+                continue
+            payment_intent_id = object_id(dig(payment, "payment", "payment_intent"))
+            charge_id = object_id(dig(payment, "payment", "charge"))
+            if payment_intent_id and not charge_id:
+                charge_id = object_id(
+                    dig(self.stripe.retrieve_payment_intent(payment_intent_id), "latest_charge")
+                )
+            if payment_intent_id or charge_id:
+                return payment_intent_id, charge_id
+        return None, None
+
+    def _on_invoice_payment_failed(self, invoice: dict[str, Any], _type: str, cause: str) -> Outcome:
+        details = mapping(invoice, "parent", "subscription_details")
+        subscription_id = object_id(dig(details, "subscription")) or object_id(
+            dig(invoice, "subscription")
+        )
+        _first, subscription = self._subscription_context(subscription_id, mapping(details, "metadata"))
+        if subscription is None:
+            return not_ours("The invoice is not for a monthly gift we know.")
+        subscription.status = "past_due"
+        return APPLIED
+
+    def _on_subscription_changed(self, data: dict[str, Any], _type: str, cause: str) -> Outcome:
+        subscription_id = text(data, "id")
+        first, subscription = self._subscription_context(subscription_id, mapping(data, "metadata"))
+        if first is None or not subscription_id:
+            return not_ours("The subscription was not opened by donate.")
+        if first.kind != DonationKind.MONTHLY:
+            return not_ours("The subscription's donation is not a monthly gift.")
+        self._upsert_subscription(
+            subscription_id,
+            donation=first,
+            customer_id=object_id(dig(data, "customer")),
+            status=text(data, "status"),
+            stripe_subscription=data,
+        )
+        return APPLIED

@@ -1,0 +1,113 @@
+"""The webhook inbox: store each Stripe event under its id, then apply it exactly once."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from donate.extensions import db
+from donate.models import EventStatus, StripeEvent, utcnow
+from donate.payments.events import EventApplier
+from donate.payments.stripe_data import text
+
+log = logging.getLogger(__name__)
+_DONE = (EventStatus.PROCESSED, EventStatus.IGNORED, EventStatus.PARKED)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the webhook answers Stripe."""
+
+    http_status: int
+    message: str
+
+
+def _store(event: dict[str, Any], payload: str) -> None:
+    """Insert the event unless a row with its id exists (race-safe on both databases)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    livemode = event.get("livemode")
+    db.session.execute(
+        insert(StripeEvent.__table__)
+        .values(
+            event_id=text(event, "id"),
+            type=(text(event, "type") or "")[:100],
+            livemode=livemode if isinstance(livemode, bool) else False,
+            api_version=(text(event, "api_version") or "")[:64] or None,
+            payload=payload,
+            status=EventStatus.RECEIVED.value,
+            received_at=utcnow(),
+            attempts=0,
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+def receive(event: dict[str, Any], payload: str, applier: EventApplier) -> Receipt:
+    """Store, claim and apply one verified event in a single transaction; 5xx asks for a retry.
+
+    Concurrent copies of one event serialise on the stored row (FOR UPDATE on PostgreSQL, the
+    write lock on SQLite): the first applies it, the others find it processed and change nothing.
+    """
+    event_id = text(event, "id") or ""
+    try:
+        _store(event, payload)
+        row = db.session.execute(
+            sa.select(StripeEvent)
+            .where(StripeEvent.event_id == event_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalar_one()
+        if row.status in _DONE:
+            db.session.commit()
+            return Receipt(200, f"{event_id} was already {row.status.value}.")
+        row.attempts += 1
+        with db.session.begin_nested():
+            outcome = applier.apply(event)
+        row.status = outcome.status
+        row.parked_on = outcome.parked_on
+        row.error = outcome.note if outcome.status == EventStatus.IGNORED else None
+        row.processed_at = utcnow() if outcome.status != EventStatus.PARKED else None
+        db.session.commit()
+        return Receipt(200, f"{event_id}: {outcome.status.value}.")
+    except Exception as error:  # noqa: BLE001 - any failure must become a retry, not a lost event
+        db.session.rollback()
+        log.exception("Applying Stripe event %s failed", event_id)
+        _record_failure(event, payload, error)
+        return Receipt(500, f"{event_id} could not be applied; Stripe will retry.")
+
+
+def _record_failure(event: dict[str, Any], payload: str, error: Exception) -> None:
+    """Keep the event with its error, so a retry or a replay can apply it later."""
+    try:
+        _store(event, payload)
+        db.session.execute(
+            sa.update(StripeEvent)
+            .where(StripeEvent.event_id == text(event, "id"), StripeEvent.status.not_in(_DONE))
+            .values(
+                status=EventStatus.FAILED,
+                error=f"{type(error).__name__}: {error}"[:2000],
+                attempts=StripeEvent.attempts + 1,
+            )
+        )
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - the database itself may be what failed
+        db.session.rollback()
+        log.exception("Could not record the failure of Stripe event %s", text(event, "id"))
+
+
+def replay(event_id: str, applier: EventApplier) -> Receipt:
+    """Apply a stored event again, whatever its status (an operator's decision)."""
+    row = db.session.execute(
+        sa.select(StripeEvent).where(StripeEvent.event_id == event_id)
+    ).scalar_one_or_none()
+    if row is None:
+        return Receipt(404, f"No stored event has the id {event_id}.")
+    row.status = EventStatus.RECEIVED
+    db.session.commit()
+    return receive(json.loads(row.payload), row.payload, applier)

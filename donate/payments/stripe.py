@@ -1,0 +1,412 @@
+"""The only module that imports stripe: calls to Stripe's API and webhook signature checks.
+
+Everything it returns is a plain dict (Stripe's JSON), read defensively by the callers, and every
+failure is a PaymentProviderError, so nothing else in the app depends on the library's types.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, cast
+
+import stripe
+from flask import Flask, current_app
+
+from donate import money
+
+# Network retries stay on: stripe-python retries connection errors and 409/5xx with idempotency.
+MAX_NETWORK_RETRIES = 2
+SIGNATURE_TOLERANCE_SECONDS = 300
+API_VERSION = stripe.api_version
+
+# The events the webhook endpoint subscribes to (stripe-setup) and the ledger applies.
+WEBHOOK_EVENTS = [
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+    "charge.succeeded",
+    "charge.refunded",
+    "refund.created",
+    "refund.updated",
+    "refund.failed",
+    "charge.dispute.created",
+    "charge.dispute.updated",
+    "charge.dispute.closed",
+    "charge.dispute.funds_withdrawn",
+    "charge.dispute.funds_reinstated",
+    "invoice.paid",
+    "invoice.payment_failed",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+]
+
+
+class PaymentProviderError(RuntimeError):
+    """Stripe refused or could not be reached; `user_message` is safe to show a donor."""
+
+    def __init__(self, message: str, *, user_message: str, retryable: bool) -> None:
+        super().__init__(message)
+        self.user_message = user_message
+        self.retryable = retryable
+
+
+class InvalidSignature(ValueError):
+    """A webhook body that Stripe did not sign with our secret, or signed too long ago."""
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """What a Checkout Session needs from us; amounts in our minor units."""
+
+    donation_id: int
+    goal_slug: str
+    goal_title: str
+    amount_minor: int
+    currency: str
+    monthly: bool
+    success_url: str
+    cancel_url: str
+    locale: str | None
+    source_url: str | None
+    customer_email: str | None = None
+
+
+def _wrap(error: stripe.StripeError) -> PaymentProviderError:
+    retryable = isinstance(
+        error, (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
+    )
+    user_message = (
+        "We could not reach our payment provider. Nothing was charged; please try again "
+        "in a moment."
+        if retryable
+        else "Our payment provider refused this request. Nothing was charged; please try again "
+        "or choose another amount."
+    )
+    return PaymentProviderError(
+        f"{type(error).__name__}: {error.user_message or error}",
+        user_message=user_message,
+        retryable=retryable,
+    )
+
+
+# Stripe Checkout's supported locales; anything else falls back to the browser's ("auto").
+_CHECKOUT_LOCALES = frozenset(
+    "bg cs da de el en en-GB es es-419 et fi fil fr fr-CA hr hu id it ja ko lt lv ms mt nb nl "
+    "pl pt pt-BR ro ru sk sl sv th tr vi zh zh-HK zh-TW".split()
+)
+
+
+def checkout_locale(locale: str | None) -> str:
+    """Map our locale (en_US, fr_CA) to Checkout's (en, fr-CA), or let Stripe choose."""
+    if not locale:
+        return "auto"
+    dashed = locale.replace("_", "-")
+    if dashed in _CHECKOUT_LOCALES:
+        return dashed
+    language = dashed.split("-")[0]
+    return language if language in _CHECKOUT_LOCALES else "auto"
+
+
+class StripeGateway:
+    """Stripe's API as this app uses it, through one configured client."""
+
+    def __init__(self, api_key: str, *, api_base: str = "", timeout: float = 20.0) -> None:
+        self.api_key = api_key
+        base_addresses: dict[str, str] = {"api": api_base} if api_base else {}
+        self._client = stripe.StripeClient(
+            api_key,
+            base_addresses=cast(Any, base_addresses),
+            max_network_retries=MAX_NETWORK_RETRIES,
+            http_client=stripe.RequestsClient(timeout=timeout),
+        )
+
+    @property
+    def livemode(self) -> bool:
+        """Whether our key is a live key; events of the other mode are not ours to apply."""
+        return self.api_key.startswith(("sk_live_", "rk_live_"))
+
+    # --- Checkout ----------------------------------------------------------------------------
+
+    def create_checkout_session(self, request: CheckoutRequest) -> dict[str, Any]:
+        """Open a Checkout Session for one pending donation, idempotent on the donation id."""
+        metadata = {
+            "donate_donation_id": str(request.donation_id),
+            "donate_goal": request.goal_slug,
+            "donate_source": (request.source_url or "")[:500],
+        }
+        unit_amount = money.to_stripe_amount(request.amount_minor, request.currency)
+        price_data: stripe.params.checkout.SessionCreateParamsLineItemPriceData = {
+            "currency": request.currency.lower(),
+            "unit_amount": unit_amount,
+            "product_data": {"name": request.goal_title[:250]},
+        }
+        params: stripe.params.checkout.SessionCreateParams = {
+            "mode": "subscription" if request.monthly else "payment",
+            "line_items": [{"price_data": price_data, "quantity": 1}],
+            "client_reference_id": str(request.donation_id),
+            "metadata": metadata,
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+            "locale": cast(Any, checkout_locale(request.locale)),
+        }
+        if request.customer_email:
+            params["customer_email"] = request.customer_email
+        if request.monthly:
+            price_data["recurring"] = {"interval": "month"}
+            params["subscription_data"] = {"metadata": metadata}
+        else:
+            params["submit_type"] = "donate"
+            params["payment_intent_data"] = {"metadata": metadata}
+            params["customer_creation"] = "if_required"
+        try:
+            session = self._client.v1.checkout.sessions.create(
+                params, {"idempotency_key": f"donation-{request.donation_id}-checkout"}
+            )
+        except stripe.StripeError as error:
+            raise _wrap(error) from error
+        return session.to_dict()
+
+    def retrieve_checkout_session(self, session_id: str) -> dict[str, Any]:
+        """Read a session as Stripe has it now, with its PaymentIntent expanded."""
+        try:
+            session = self._client.v1.checkout.sessions.retrieve(
+                session_id, {"expand": ["payment_intent"]}
+            )
+        except stripe.StripeError as error:
+            raise _wrap(error) from error
+        return session.to_dict()
+
+    def list_checkout_sessions(
+        self, *, created_gte: int | None = None, starting_after: str | None = None
+    ) -> dict[str, Any]:
+        """One page of sessions, newest first, for reconciliation."""
+        params: stripe.params.checkout.SessionListParams = {"limit": 100}
+        if created_gte is not None:
+            params["created"] = {"gte": created_gte}
+        if starting_after:
+            params["starting_after"] = starting_after
+        try:
+            return self._client.v1.checkout.sessions.list(params).to_dict()
+        except stripe.StripeError as error:
+            raise _wrap(error) from error
+
+    # --- payments, refunds, disputes ----------------------------------------------------------
+
+    def retrieve_payment_intent(self, payment_intent_id: str) -> dict[str, Any]:
+        """A PaymentIntent, for its latest charge."""
+        try:
+            return self._client.v1.payment_intents.retrieve(payment_intent_id).to_dict()
+        except stripe.StripeError as error:
+            raise _wrap(error) from error
+
+    def list_refunds(
+        self,
+        *,
+        charge: str | None = None,
+        created_gte: int | None = None,
+        starting_after: str | None = None,
+    ) -> dict[str, Any]:
+        """Refunds of one charge (charge.refunded may not list them) or since a time."""
+        params: stripe.params.RefundListParams = {"limit": 100}
+        if charge:
+            params["charge"] = charge
+        if created_gte is not None:
+            params["created"] = {"gte": created_gte}
+        if starting_after:
+            params["starting_after"] = starting_after
+        try:
+            return self._client.v1.refunds.list(params).to_dict()
+        except stripe.StripeError as error:
+            raise _wrap(error) from error
+
+    def create_refund(
+        self, *, payment_intent: str, amount_stripe: int | None, idempotency_key: str, reason: str
+    ) -> dict[str, Any]:
+        """Ask Stripe to refund; the ledger moves when Stripe's refund event arrives."""
+        params: stripe.params.RefundCreateParams = {
+            "payment_intent": payment_intent,
+            "metadata": {"donate_reason": reason[:500]},
+        }
+        if amount_stripe is not None:
+            params["amount"] = amount_stripe
+        try:
+            return self._client.v1.refunds.create(
+                params, {"idempotency_key": idempotency_key}
+            ).to_dict()
+        except stripe.StripeError as error:
+            raise _wrap(error) from error
+
+    def list_disputes(
+        self, *, created_gte: int | None = None, starting_after: str | None = None
+    ) -> dict[str, Any]:
+        """One page of disputes since a time, for reconciliation."""
+        params: stripe.params.DisputeListParams = {"limit": 100}
+        if created_gte is not None:
+            params["created"] = {"gte": created_gte}
+        if starting_after:
+            params["starting_after"] = starting_after
+        try:
+            return self._client.v1.disputes.list(params).to_dict()
+        except stripe.StripeError as error:
+            raise _wrap(error) from error
+
+    # --- subscriptions and invoices ---------------------------------------------------------
+
+    def list_invoice_payments(self, invoice_id: str) -> list[dict[str, Any]]:
+        """The payments of one invoice: where an instalment's PaymentIntent and charge hang."""
+        try:
+            page = self._client.v1.invoice_payments.list({"invoice": invoice_id, "limit": 10})
+        except stripe.StripeError as error:
+            raise _wrap(error) from error
+        return list(page.to_dict().get("data") or [])
+
+    def list_invoices(
+        self, *, created_gte: int | None = None, starting_after: str | None = None
+    ) -> dict[str, Any]:
+        """One page of paid invoices since a time, for reconciliation."""
+        params: stripe.params.InvoiceListParams = {"limit": 100, "status": "paid"}
+        if created_gte is not None:
+            params["created"] = {"gte": created_gte}
+        if starting_after:
+            params["starting_after"] = starting_after
+        try:
+            return self._client.v1.invoices.list(params).to_dict()
+        except stripe.StripeError as error:
+            raise _wrap(error) from error
+
+    def retrieve_subscription(self, subscription_id: str) -> dict[str, Any]:
+        """A subscription with its metadata, when an invoice arrives before its session."""
+        try:
+            return self._client.v1.subscriptions.retrieve(subscription_id).to_dict()
+        except stripe.StripeError as error:
+            raise _wrap(error) from error
+
+    def create_portal_session(self, *, customer: str, return_url: str) -> dict[str, Any]:
+        """A Customer Portal link where a monthly donor can cancel."""
+        try:
+            return self._client.v1.billing_portal.sessions.create(
+                {"customer": customer, "return_url": return_url}
+            ).to_dict()
+        except stripe.StripeError as error:
+            raise _wrap(error) from error
+
+    # --- events and endpoints ---------------------------------------------------------------
+
+    def list_undelivered_events(
+        self, *, created_gte: int | None = None, starting_after: str | None = None
+    ) -> dict[str, Any]:
+        """Events Stripe could not deliver to us (it keeps them 30 days)."""
+        params: stripe.params.EventListParams = {"limit": 100, "delivery_success": False}
+        if created_gte is not None:
+            params["created"] = {"gte": created_gte}
+        if starting_after:
+            params["starting_after"] = starting_after
+        try:
+            return self._client.v1.events.list(params).to_dict()
+        except stripe.StripeError as error:
+            raise _wrap(error) from error
+
+    def retrieve_event(self, event_id: str) -> dict[str, Any]:
+        """One event as Stripe stored it."""
+        try:
+            return self._client.v1.events.retrieve(event_id).to_dict()
+        except stripe.StripeError as error:
+            raise _wrap(error) from error
+
+    def upsert_webhook_endpoint(self, url: str) -> tuple[dict[str, Any], bool]:
+        """Create our endpoint, or update the one at this URL; True when it was created."""
+        try:
+            existing = self._client.v1.webhook_endpoints.list({"limit": 100}).to_dict()
+            for endpoint in existing.get("data") or []:
+                if endpoint.get("url") == url:
+                    updated = self._client.v1.webhook_endpoints.update(
+                        endpoint["id"],
+                        {"enabled_events": cast(Any, WEBHOOK_EVENTS), "disabled": False},
+                    )
+                    return updated.to_dict(), False
+            created = self._client.v1.webhook_endpoints.create(
+                {
+                    "url": url,
+                    "enabled_events": cast(Any, WEBHOOK_EVENTS),
+                    "api_version": cast(Any, API_VERSION),
+                    "description": "donate: gifts, refunds and disputes",
+                }
+            )
+        except stripe.StripeError as error:
+            raise _wrap(error) from error
+        return created.to_dict(), True
+
+    def upsert_portal_configuration(self, return_url: str) -> tuple[dict[str, Any], bool]:
+        """A Customer Portal that lets donors cancel at the end of the period and sign in later."""
+        features: stripe.params.billing_portal.ConfigurationCreateParamsFeatures = {
+            "subscription_cancel": {"enabled": True, "mode": "at_period_end"},
+            "invoice_history": {"enabled": True},
+            "payment_method_update": {"enabled": True},
+        }
+        try:
+            existing = self._client.v1.billing_portal.configurations.list(
+                {"limit": 100}
+            ).to_dict()
+            for configuration in existing.get("data") or []:
+                if (configuration.get("metadata") or {}).get("donate") == "portal":
+                    updated = self._client.v1.billing_portal.configurations.update(
+                        configuration["id"],
+                        {
+                            "features": cast(Any, features),
+                            "login_page": {"enabled": True},
+                            "default_return_url": return_url,
+                        },
+                    )
+                    return updated.to_dict(), False
+            created = self._client.v1.billing_portal.configurations.create(
+                {
+                    "features": features,
+                    "login_page": {"enabled": True},
+                    "default_return_url": return_url,
+                    "metadata": {"donate": "portal"},
+                }
+            )
+        except stripe.StripeError as error:
+            raise _wrap(error) from error
+        return created.to_dict(), True
+
+
+def verify_event(payload: bytes, signature_header: str | None, secret: str) -> dict[str, Any]:
+    """Check Stripe's signature and age, then parse: the cheap check, then plain dicts."""
+    try:
+        stripe.WebhookSignature.verify_header(
+            payload.decode("utf-8"), signature_header, secret, SIGNATURE_TOLERANCE_SECONDS
+        )
+    except (stripe.SignatureVerificationError, UnicodeDecodeError) as error:
+        raise InvalidSignature(str(error)) from None
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        raise InvalidSignature("The body is not JSON.") from None
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(
+        event.get("type"), str
+    ):
+        raise InvalidSignature("The body is not a Stripe event.")
+    return event
+
+
+def sign_payload(payload: str, secret: str) -> str:
+    """A Stripe-Signature header for a payload, as Stripe would send it (tests and tools)."""
+    return stripe.WebhookSignature.generate_signature_header(payload, secret)
+
+
+def gateway(app: Flask | None = None) -> StripeGateway:
+    """The app's Stripe gateway, built once from its configuration."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    existing = app.extensions.get("donate.stripe")
+    if existing is None:
+        existing = StripeGateway(
+            app.config["STRIPE_SECRET_KEY"] or "sk_test_unconfigured",
+            api_base=app.config["STRIPE_API_BASE"],
+            timeout=float(app.config.get("STRIPE_TIMEOUT_SECONDS", 20)),
+        )
+        app.extensions["donate.stripe"] = existing
+    return existing

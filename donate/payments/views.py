@@ -1,0 +1,158 @@
+"""The give endpoints: start a Checkout from the widget, and welcome the donor back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_limiter.util import get_remote_address
+
+from donate import money
+from donate.extensions import csrf, db, limiter
+from donate.goal_view import BadLocale, PublicGoal, find_public_goal, parse_locale
+from donate.origins import normalise_origin, origin_of
+from donate.payments import checkout
+from donate.payments.events import EventApplier
+from donate.payments.stripe import PaymentProviderError, gateway
+
+give = Blueprint("give", __name__)
+
+
+def _per_ip_and_goal() -> str:
+    return f"give:{get_remote_address()}:{(request.view_args or {}).get('slug', '')}"
+
+
+def _per_goal() -> str:
+    return f"give-goal:{(request.view_args or {}).get('slug', '')}"
+
+
+def _limit(name: str) -> Any:
+    return lambda: current_app.config[name]
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def _our_origins() -> set[str]:
+    """Our public origin and the one this request reached (they differ behind some proxies)."""
+    origins = {normalise_origin(current_app.config["PUBLIC_URL"])}
+    host_origin = origin_of(request.host_url)
+    if host_origin:
+        origins.add(host_origin)
+    return origins
+
+
+def _problem(
+    message: str, status: int, *, public_goal: PublicGoal | None = None, field: str = "amount"
+) -> tuple[Response, int] | tuple[str, int]:
+    """Say what is wrong, as JSON for scripts and as a page for donors; nothing was recorded."""
+    if _wants_json():
+        return jsonify(error=message, field=field), status
+    back = None
+    if public_goal is not None:
+        back = f"/g/{public_goal.goal.slug}"
+    return render_template("give/problem.html", message=message, back=back), status
+
+
+@give.post("/give/<slug>")
+@csrf.exempt
+@limiter.limit(_limit("GIVE_RATE_LIMIT_PER_IP"), key_func=_per_ip_and_goal)
+@limiter.limit(_limit("GIVE_RATE_LIMIT_PER_GOAL"), key_func=_per_goal)
+def start(slug: str):  # noqa: ANN201
+    """Validate a gift posted by our widget frame and send the donor to Stripe Checkout."""
+    origin = request.headers.get("Origin")
+    if not origin or origin_of(origin) not in _our_origins():
+        return _problem("Please give from the donation form on our page.", 403, field="origin")
+    public_goal = find_public_goal(slug)
+    if public_goal is None:
+        return _problem("We could not find this fundraiser.", 404, field="goal")
+    form = {key: value for key, value in request.form.items()}
+    try:
+        locale = parse_locale(form.get("locale"), public_goal.site_locale)
+    except BadLocale:
+        locale = parse_locale(None, public_goal.site_locale)
+    try:
+        gift = checkout.read_gift(public_goal, form, locale)
+    except checkout.GiftError as error:
+        return _problem(str(error), 422, public_goal=public_goal, field=error.field)
+    except money.AmountError as error:
+        return _problem(str(error), 422, public_goal=public_goal)
+    site_origins = public_goal.goal.site.allowed_origins or []
+    source_url = checkout.allowed_source_url(form.get("source_url"), site_origins)
+    try:
+        url = checkout.start_checkout(
+            public_goal,
+            gift,
+            source_url=source_url,
+            public_url=current_app.config["PUBLIC_URL"],
+            stripe=gateway(),
+        )
+    except PaymentProviderError as error:
+        current_app.logger.warning("Checkout for %s failed: %s", slug, error)
+        return _problem(error.user_message, 502, public_goal=public_goal, field="payment")
+    if _wants_json():
+        return jsonify(checkout_url=url), 201
+    return redirect(url, code=303)
+
+
+@give.get("/give/return")
+def came_back():  # noqa: ANN201
+    """Settle the donation Stripe says was paid (the webhook may already have), then thank."""
+    session_id = (request.args.get("session_id") or "").strip()
+    if not session_id.startswith("cs_") or len(session_id) > 255:
+        abort(400, description="This link is missing its payment reference.")
+    try:
+        session = gateway().retrieve_checkout_session(session_id)
+    except PaymentProviderError as error:
+        return render_template("give/problem.html", message=error.user_message, back=None), 502
+    applier = EventApplier(gateway())
+    donation = applier.donation_for_session(session)
+    if donation is None:
+        abort(404, description="We could not find this gift.")
+    if session.get("status") == "complete":
+        applier.settle_session(
+            donation, session, cause=f"return:{session_id}", event_type="checkout.session.completed"
+        )
+        db.session.commit()
+    goal = donation.goal
+    if session.get("mode") == "subscription" or donation.subscription_id:
+        return render_template(
+            "give/thanks_monthly.html",
+            goal=goal,
+            back=checkout.thanks_url(donation, current_app.config["PUBLIC_URL"], goal.slug),
+            session_id=session_id,
+            amount=money.format_amount(donation.amount_minor, donation.currency, donation.locale or "en"),
+        )
+    return redirect(checkout.thanks_url(donation, current_app.config["PUBLIC_URL"], goal.slug), 303)
+
+
+@give.post("/give/portal")
+def customer_portal():  # noqa: ANN201
+    """Send a monthly donor to Stripe's Customer Portal, where they can cancel."""
+    session_id = (request.form.get("session_id") or "").strip()
+    if not session_id.startswith("cs_"):
+        abort(400, description="This link is missing its payment reference.")
+    try:
+        session = gateway().retrieve_checkout_session(session_id)
+        customer = session.get("customer")
+        customer_id = customer if isinstance(customer, str) else (customer or {}).get("id")
+        if not customer_id:
+            abort(404, description="We could not find the monthly gift to manage.")
+        portal = gateway().create_portal_session(
+            customer=customer_id, return_url=current_app.config["PUBLIC_URL"] + url_for("public.home")
+        )
+    except PaymentProviderError as error:
+        return render_template("give/problem.html", message=error.user_message, back=None), 502
+    return redirect(portal["url"], 303)
