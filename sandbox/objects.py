@@ -1,4 +1,4 @@
-"""Build Stripe objects from deep copies of Stripe's sample fixtures, so unlisted fields stay real."""
+"""Build Stripe objects from copies of Stripe's sample fixtures, so unlisted fields stay real."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Move simulated money: checkout, subscriptions, refunds and disputes, with the events Stripe fires.
+"""Move simulated money (checkout, subscriptions, refunds, disputes) and fire Stripe's events.
 
 Every function here runs inside `Store.change()` (the caller holds the lock), validates before
 it changes anything, and names its events in the order they are fired.
@@ -49,9 +49,11 @@ def create_checkout_session(account: Account, params: dict, public_url: str) -> 
     """Validate a Checkout Session request and store the open session and its prices."""
     mode = get_str(params, "mode", required=True)
     if mode not in ("payment", "subscription"):
-        raise invalid("mode", f"The sandbox supports `payment` and `subscription` mode, not `{mode}`.")
+        raise invalid("mode", "The sandbox supports `payment` and `subscription` mode, "
+                      f"not `{mode}`.")
     if get_str(params, "ui_mode") not in (None, "hosted"):
-        raise invalid("ui_mode", "The sandbox only offers the hosted Checkout page (`ui_mode=hosted`).")
+        raise invalid("ui_mode",
+                      "The sandbox only offers the hosted Checkout page (`ui_mode=hosted`).")
     success_url = get_str(params, "success_url")
     cancel_url = get_str(params, "cancel_url")
     for name, url in (("success_url", success_url), ("cancel_url", cancel_url)):
@@ -232,8 +234,9 @@ def expire_overdue(account: Account, session: dict) -> None:
 def expire_session(account: Account, session: dict, request: dict | None = None) -> dict:
     """Expire an open session. Fires checkout.session.expired."""
     if session["status"] != "open":
-        raise invalid("session", f"Only Checkout Sessions with a status in [\"open\"] can be "
-                      f"expired; this one is {session['status']}.", code="checkout_session_not_open")
+        raise invalid("session", "Only Checkout Sessions with a status in [\"open\"] can be "
+                      f"expired; this one is {session['status']}.",
+                      code="checkout_session_not_open")
     session.update(status="expired", url=None)
     account.emit("checkout.session.expired", session, request=request)
     return session
@@ -660,7 +663,7 @@ def find_charge(account: Account, payment_id: str, param: str = "charge") -> dic
         charge = account.get("charge", intent.get("latest_charge"))
         if charge is None or charge["status"] != "succeeded":
             raise invalid(param, f"This PaymentIntent ({payment_id}) does not have a successful "
-                          "charge to refund.", code="charge_not_refundable")
+                          "charge.", code="charge_not_refundable")
         return charge
     charge = account.get("charge", payment_id)
     if charge is None:

@@ -1,4 +1,4 @@
-"""Keep the sandbox's state per API key, behind one lock, and persist it as JSON after each change."""
+"""Keep the sandbox's state per API key, behind one lock, saved as JSON after each change."""
 
 from __future__ import annotations
 
