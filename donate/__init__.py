@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from donate.caching import PublicAwareSessionInterface
-from donate.config import INSTANCE_DIR, PROJECT_ROOT, Settings
+from donate.config import INSTANCE_DIR, PROJECT_ROOT, Settings, engine_options_for
 from donate.extensions import babel, configure_sqlite, csrf, db, limiter, login_manager, migrate
 
 
@@ -26,6 +26,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings.flask_config())
     if overrides:
         app.config.update(overrides)
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS", engine_options_for(app.config["SQLALCHEMY_DATABASE_URI"])
+    )
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
 
     if app.config["TRUSTED_PROXIES"]:

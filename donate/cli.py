@@ -291,3 +291,97 @@ def recount_command(slug: str | None, dry_run: bool) -> None:
         return
     db.session.commit()
     click.echo(f"Recounted {len(goals)} goal(s); repaired {drifted}.")
+
+
+@donate_cli.command("stripe-setup")
+@with_appcontext
+def stripe_setup_command() -> None:
+    """Create or update our Stripe webhook endpoint and the Customer Portal configuration."""
+    from donate.payments.stripe import API_VERSION, PaymentProviderError, gateway
+
+    if not current_app.config["STRIPE_SECRET_KEY"]:
+        _fail("Set STRIPE_SECRET_KEY first; stripe-setup talks to your Stripe account.")
+    public_url = current_app.config["PUBLIC_URL"]
+    try:
+        endpoint, created = gateway().upsert_webhook_endpoint(f"{public_url}/stripe/webhook")
+        portal, portal_created = gateway().upsert_portal_configuration(public_url)
+    except PaymentProviderError as error:
+        _fail(f"Stripe refused: {error}")
+        raise
+    if created:
+        click.echo(f"Created webhook endpoint {endpoint.get('id')} for {endpoint.get('url')} "
+                   f"(API version {API_VERSION}).")
+        click.echo(f"Its signing secret, shown only now: {endpoint.get('secret')}")
+        click.echo("Set it as STRIPE_WEBHOOK_SECRET.")
+    else:
+        click.echo(f"Updated webhook endpoint {endpoint.get('id')} for {endpoint.get('url')}; "
+                   "Stripe shows its signing secret only on creation, so keep the one you have "
+                   "(or roll it in the Stripe dashboard).")
+    verb = "Created" if portal_created else "Updated"
+    click.echo(f"{verb} Customer Portal configuration {portal.get('id')}: donors can cancel at "
+               "the end of the period and sign in later from the portal's login page.")
+
+
+@donate_cli.command("reconcile")
+@click.option("--since", help="YYYY-MM-DD; 30 days ago (Stripe's event window) when left out.")
+@with_appcontext
+def reconcile_command(since: str | None) -> None:
+    """Apply what Stripe has and we missed since a date, recount totals and print any drift."""
+    from datetime import timedelta
+
+    from donate.payments.reconcile import reconcile
+    from donate.payments.stripe import PaymentProviderError, gateway
+
+    start = _parse_date(since, "since") or datetime.now(UTC) - timedelta(days=30)
+    with click.progressbar(length=0, label="Walking Stripe's objects", show_pos=True,
+                           file=click.get_text_stream("stderr")) as bar:
+        def tick(_kind: str) -> None:
+            bar.length = (bar.length or 0) + 1
+            bar.update(1)
+
+        try:
+            report = reconcile(gateway(), start, on_item=tick)
+        except PaymentProviderError as error:
+            _fail(f"Stripe could not be read: {error}. Nothing more was changed; run it again.")
+            raise
+    for kind in sorted(report.seen):
+        click.echo(f"{kind}: {report.seen[kind]} seen, {report.applied.get(kind, 0)} applied.")
+    if not report.seen:
+        click.echo(f"Stripe has nothing since {start:%Y-%m-%d}.")
+    for drift in report.drift:
+        for name, (stored, actual) in drift.fields.items():
+            click.echo(f"goal {drift.goal_id}: {name} was {stored}, the ledger says {actual}; repaired.")
+    if not report.drift:
+        click.echo("Totals match the ledger.")
+
+
+@donate_cli.command("replay-event")
+@click.argument("event_id")
+@with_appcontext
+def replay_event_command(event_id: str) -> None:
+    """Apply a Stripe event again (fetched from Stripe when we never stored it)."""
+    import json
+
+    from donate.models import StripeEvent
+    from donate.payments import inbox
+    from donate.payments.events import EventApplier
+    from donate.payments.stripe import PaymentProviderError, gateway
+
+    if not event_id.startswith("evt_"):
+        _fail(f"{event_id!r} is not a Stripe event id (they start with evt_).")
+    applier = EventApplier(gateway())
+    stored = db.session.execute(
+        sa.select(StripeEvent.id).where(StripeEvent.event_id == event_id)
+    ).first()
+    if stored:
+        receipt = inbox.replay(event_id, applier)
+    else:
+        try:
+            event = gateway().retrieve_event(event_id)
+        except PaymentProviderError as error:
+            _fail(f"{event_id} is not stored here and Stripe could not return it: {error}")
+            raise
+        receipt = inbox.receive(event, json.dumps(event), applier)
+    if receipt.http_status != 200:
+        _fail(receipt.message)
+    click.echo(receipt.message)

@@ -46,6 +46,13 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def engine_options_for(database_url: str) -> dict[str, Any]:
+    """Connection settings that suit the database the URL names."""
+    if database_url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the app reads from its environment, in one place."""
@@ -104,15 +111,11 @@ class Settings:
     def flask_config(self) -> dict[str, Any]:
         """Translate settings into the Flask and extension keys that use them."""
         secure = self.env == "production"
-        engine_options: dict[str, Any] = {"pool_pre_ping": True}
-        if self.database_url.startswith("sqlite"):
-            engine_options = {"connect_args": {"timeout": 30}}
         return {
             "DONATE_ENV": self.env,
             "TESTING": self.env == "test",
             "SECRET_KEY": self.secret_key or DEVELOPMENT_SECRET_KEY,
             "SQLALCHEMY_DATABASE_URI": self.database_url,
-            "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
             "PUBLIC_URL": self.public_url,
             "STRIPE_SECRET_KEY": self.stripe_secret_key,
             "STRIPE_WEBHOOK_SECRET": self.stripe_webhook_secret

@@ -52,9 +52,6 @@ def app_config(url: str, **extra: object) -> dict[str, object]:
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-not-for-production",
         "SQLALCHEMY_DATABASE_URI": url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"timeout": 30}}
-        if url.startswith("sqlite")
-        else {"pool_pre_ping": True},
         "STRIPE_SECRET_KEY": "sk_test_donate_tests",
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         # A closed local port: a test that forgets the sandbox fails fast instead of going online.

@@ -355,6 +355,11 @@ def test_portal_page_cancels_at_period_end(client, sandbox):
     subscription = client.v1.subscriptions.retrieve(paid.subscription)
     assert subscription.cancel_at_period_end is True and subscription.status == "active"
 
+    form.data = f"action=cancel_now&subscription={paid.subscription}".encode()
+    with pytest.raises(urllib.error.HTTPError):
+        _NO_FOLLOW.open(form, timeout=5)
+    assert client.v1.subscriptions.retrieve(paid.subscription).status == "canceled"
+
 
 # --- refunds and disputes ------------------------------------------------------
 
@@ -515,6 +520,14 @@ def test_drop_first_chaos_still_delivers_after_a_retry(client, sandbox, receiver
     assert receiver.deliveries[0]["event"]["data"]["object"]["id"] == customer.id
 
 
+def test_shuffle_and_late_chaos_still_deliver_each_event_once(client, sandbox, receiver,
+                                                              api_key):
+    control(sandbox, "chaos", api_key=api_key, shuffle=True, late=0.05)
+    paid_session(client, sandbox)
+    assert sandbox.flush(5)
+    assert sorted(receiver.types()) == sorted(PAYMENT_EVENTS)
+
+
 def test_api_created_endpoint_gets_its_own_signed_deliveries(client, sandbox, receiver):
     second = Receiver()
     try:
@@ -542,3 +555,30 @@ def test_state_survives_a_restart(tmp_path, api_key):
     with start_in_thread(state_path=state) as second:
         client = stripe.StripeClient(api_key, base_addresses={"api": second.url})
         assert client.v1.checkout.sessions.retrieve(session.id).amount_total == 2500
+
+
+# --- controls and the dashboard --------------------------------------------------
+
+
+def test_dashboard_lists_payments_and_its_forms_act(client, sandbox):
+    session = paid_session(client, sandbox)
+    charge_id = client.v1.payment_intents.retrieve(session.payment_intent).latest_charge
+    page = _NO_PROXY.open(f"{sandbox.url}/_sandbox", timeout=5).read().decode()
+    assert session.id[:24] in page and charge_id in page and "refund half" in page
+
+    form = urllib.request.Request(f"{sandbox.url}/_sandbox/payments/{charge_id}/refund",
+                                  data=b"amount=1000", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as back:
+        _NO_FOLLOW.open(form, timeout=5)
+    assert (back.value.code, back.value.headers["Location"]) == (303, "/_sandbox")
+    assert [r.amount for r in client.v1.refunds.list(params={"charge": charge_id}).data] == [1000]
+
+
+def test_reset_forgets_only_the_named_key(client, sandbox, api_key):
+    kept_client = stripe.StripeClient("sk_test_kept", base_addresses={"api": sandbox.url})
+    kept = kept_client.v1.customers.create(params={"email": "kept@example.org"})
+    session = donation_session(client)
+    assert control(sandbox, "reset", api_key=api_key) == {"reset": api_key}
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.checkout.sessions.retrieve(session.id)
+    assert kept_client.v1.customers.retrieve(kept.id).email == "kept@example.org"

@@ -102,6 +102,16 @@ class EventApplier:
             return not_ours("The event carries no object.")
         return handler(obj, event_type, f"stripe:{text(event, 'id')}")
 
+    def apply_object(self, event_type: str, obj: dict[str, Any], *, cause: str) -> Outcome:
+        """Apply a Stripe object as if it came in an event of that type (reconciliation)."""
+        handler = self._handlers.get(event_type)
+        if handler is None:
+            return not_ours(f"{event_type} events are not used by donate.")
+        live = dig(obj, "livemode")
+        if isinstance(live, bool) and live != self.stripe.livemode:
+            return not_ours("livemode mismatch: the object is of the other mode.")
+        return handler(obj, event_type, cause)
+
     def livemode_mismatch(self, event: dict[str, Any]) -> str | None:
         """Explain a live/test mismatch (a misconfigured endpoint or a foreign event), if any."""
         event_live = dig(event, "livemode")

@@ -1,0 +1,204 @@
+"""Render the widget's HTML documents (frame variants and goal page) with their inline assets.
+
+A rendering is bytes plus the CSP hashes of its inline CSS and JS, so it can be cached whole;
+the header that names who may frame it is added per response, from the site row just read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from babel.dates import format_date
+from flask import render_template
+from flask_babel import force_locale
+from markupsafe import Markup
+
+from donate import money
+from donate.goal_view import PublicGoal
+from donate.widget.assets import csp_hash, inline_asset
+from donate.widget.display import GoalDisplay, describe_goal
+from donate.widget.reading import Supporter
+
+VARIANTS = ("full", "bar", "button")
+FREQUENCIES = ("once", "monthly")
+# Match the give endpoint's limits, so the browser stops a donor before the server must.
+NAME_MAX_LENGTH = 120
+MESSAGE_MAX_LENGTH = 1000
+ARTICLE_MAX_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class RenderedDocument:
+    """A response body ready to serve again: bytes, type, validator and its CSP hashes."""
+
+    body: bytes
+    mimetype: str
+    etag: str
+    script_hashes: tuple[str, ...] = ()
+    style_hashes: tuple[str, ...] = ()
+
+
+def body_etag(body: bytes) -> str:
+    """A strong validator that changes exactly when the bytes do."""
+    return hashlib.sha256(body).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class FormState:
+    """What the give form shows: empty for everyone, or a donor's own input kept after a refusal."""
+
+    amount: str = ""
+    amount_minor: int | None = None
+    frequency: str = "once"
+    name: str = ""
+    message: str = ""
+    anonymous: bool = False
+    article: str = ""
+    source_url: str = ""
+    error: str | None = None
+
+    @classmethod
+    def kept(
+        cls, values: Mapping[str, Any] | None, *, source_url: str | None, error: str | None
+    ) -> FormState:
+        """Rebuild the form from what was posted, trimmed to the lengths the form allows."""
+        values = values or {}
+
+        def text(name: str, limit: int) -> str:
+            return str(values.get(name) or "").strip()[:limit]
+
+        preset = text("amount_minor", 20)
+        frequency = text("frequency", 10)
+        return cls(
+            amount=text("amount", 64),
+            amount_minor=int(preset) if preset.isdigit() else None,
+            frequency=frequency if frequency in FREQUENCIES else "once",
+            name=text("name", NAME_MAX_LENGTH),
+            message=text("message", MESSAGE_MAX_LENGTH),
+            anonymous=text("anonymous", 8).lower() in ("1", "on", "true", "yes"),
+            article=text("article", ARTICLE_MAX_LENGTH),
+            source_url=(source_url or text("source_url", 2000)).strip()[:2000],
+            error=error,
+        )
+
+
+def _dynamic_style(colour: str, display: GoalDisplay) -> str:
+    """The per-goal part of the CSS: accent colour, bar width, milestone positions."""
+    rules = [f":root{{--accent:{colour}}}", f".fill{{width:{display.bar_percent}%}}"]
+    rules += [
+        f".m{index}{{left:{milestone.position:g}%}}"
+        for index, milestone in enumerate(display.milestones, start=1)
+    ]
+    return "".join(rules)
+
+
+def _render(
+    template: str,
+    public_goal: PublicGoal,
+    *,
+    locale: str,
+    colour: str,
+    extra_styles: Sequence[str] = (),
+    **context: Any,
+) -> RenderedDocument:
+    with force_locale(locale):
+        display = describe_goal(public_goal, locale)
+        styles = [inline_asset("widget.css").text, *extra_styles, _dynamic_style(colour, display)]
+        script = inline_asset("widget.js")
+        site = public_goal.goal.site
+        html = render_template(
+            template,
+            d=display,
+            styles=[Markup(style) for style in styles],
+            script=Markup(script.text),
+            origins=" ".join(site.allowed_origins or []) if site is not None else "",
+            goal_url=f"/g/{display.slug}",
+            give_url=f"/give/{display.slug}",
+            limits={
+                "name": NAME_MAX_LENGTH,
+                "message": MESSAGE_MAX_LENGTH,
+                "article": ARTICLE_MAX_LENGTH,
+            },
+            **context,
+        )
+    body = html.encode("utf-8")
+    return RenderedDocument(
+        body=body,
+        mimetype="text/html",
+        etag=body_etag(body),
+        script_hashes=(script.csp_hash,),
+        style_hashes=tuple(csp_hash(style) for style in styles),
+    )
+
+
+def render_frame(
+    public_goal: PublicGoal,
+    *,
+    variant: str,
+    locale: str,
+    colour: str,
+    thanks: bool = False,
+    form: FormState | None = None,
+) -> RenderedDocument:
+    """The document inside the iframe: full widget with its form, bar only, or a button."""
+    if variant not in VARIANTS:
+        raise ValueError(f"Unknown widget variant {variant!r}.")
+    return _render(
+        f"widget/{variant}.html",
+        public_goal,
+        locale=locale,
+        colour=colour,
+        thanks=thanks,
+        form=form or FormState(),
+    )
+
+
+@dataclass(frozen=True)
+class WallEntry:
+    """A supporter as the goal page shows them, in the reader's locale."""
+
+    name: str | None
+    message: str | None
+    amount: str
+    monthly: bool
+    date: str
+
+
+def render_goal_page(
+    public_goal: PublicGoal,
+    *,
+    locale: str,
+    colour: str,
+    supporters: Sequence[Supporter],
+    thanks: bool,
+    public_url: str,
+) -> RenderedDocument:
+    """The standalone, shareable goal page: widget, description, recent supporters."""
+    wall = [
+        WallEntry(
+            name=supporter.name,
+            message=supporter.message,
+            amount=money.format_amount(
+                supporter.amount_minor, supporter.currency, locale, compact=True
+            ),
+            monthly=supporter.monthly,
+            date=format_date(supporter.given_at, format="medium", locale=locale),
+        )
+        for supporter in supporters
+    ]
+    slug = public_goal.goal.slug
+    return _render(
+        "goal/page.html",
+        public_goal,
+        locale=locale,
+        colour=colour,
+        extra_styles=[inline_asset("goal.css").text],
+        thanks=thanks,
+        form=FormState(),
+        wall=wall,
+        page_url=f"{public_url}/g/{slug}",
+        image_url=f"{public_url}/w/{slug}/progress.png",
+    )

@@ -1,0 +1,79 @@
+"""The widget's reads: one goal row with its site, and the goal page's recent supporters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from donate.extensions import db
+from donate.goal_view import PublicGoal
+from donate.models import Donation, DonationKind, DonationState, Goal, GoalStatus, Site
+
+WALL_SIZE = 20
+WALL_KINDS = (DonationKind.ONE_TIME, DonationKind.MONTHLY, DonationKind.OFFLINE, DonationKind.DEMO)
+
+
+def find_widget_goal(slug: str) -> PublicGoal | None:
+    """Read a public goal and its whole site row in one query (goal.site then costs nothing)."""
+    if not slug or len(slug) > 80:
+        return None
+    row = db.session.execute(
+        sa.select(Goal, Site)
+        .join(Site, Site.id == Goal.site_id)
+        .where(Goal.slug == slug, Goal.status != GoalStatus.DRAFT)
+    ).first()
+    if row is None:
+        return None
+    goal, site = row
+    return PublicGoal(goal=goal, site_locale=site.default_locale)
+
+
+@dataclass(frozen=True)
+class Supporter:
+    """One line of the donor wall: only what the donor agreed to show."""
+
+    name: str | None  # None: anonymous, or no name given
+    message: str | None
+    amount_minor: int
+    currency: str
+    monthly: bool
+    given_at: datetime
+
+
+def recent_supporters(goal_id: int, limit: int = WALL_SIZE) -> list[Supporter]:
+    """The latest gifts that count, newest first; emails are never even read."""
+    net = Donation.amount_minor - Donation.refunded_minor - Donation.disputed_minor
+    rows = db.session.execute(
+        sa.select(
+            Donation.public_name,
+            Donation.anonymous,
+            Donation.public_message,
+            Donation.message_hidden,
+            net.label("net_minor"),
+            Donation.currency,
+            Donation.kind,
+            Donation.created_at,
+        )
+        .where(
+            Donation.goal_id == goal_id,
+            Donation.state == DonationState.SUCCEEDED,
+            Donation.kind.in_(WALL_KINDS),
+            net > 0,
+        )
+        # Newest recorded first; the (goal_id, state) index already holds rows in id order.
+        .order_by(Donation.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        Supporter(
+            name=None if row.anonymous else ((row.public_name or "").strip() or None),
+            message=None if row.message_hidden else ((row.public_message or "").strip() or None),
+            amount_minor=row.net_minor,
+            currency=row.currency,
+            monthly=row.kind == DonationKind.MONTHLY,
+            given_at=row.created_at,
+        )
+        for row in rows
+    ]
