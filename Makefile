@@ -8,7 +8,11 @@ PORT ?= 5000
 SANDBOX_PORT ?= 12111
 SANDBOX_WEBHOOK_SECRET := whsec_development_sandbox_secret
 
-.PHONY: run test install lint typecheck bench clean
+.PHONY: run test install lint typecheck bench clean catalogues messages
+
+# Translations: .po files are the sources in git; the .mo files gettext reads are built here.
+CATALOGUES := $(wildcard donate/translations/*/LC_MESSAGES/messages.po)
+COMPILED_CATALOGUES := $(CATALOGUES:.po=.mo)
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.12 or similar.")'
@@ -17,10 +21,22 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	@touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) catalogues
+
+catalogues: $(COMPILED_CATALOGUES)
+
+donate/translations/%/LC_MESSAGES/messages.mo: donate/translations/%/LC_MESSAGES/messages.po | $(STAMP)
+	$(VENV)/bin/pybabel compile --statistics -i $< -o $@
+
+# After changing text in the widget's code or templates: refresh the template and every language.
+messages: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg --add-location=file --sort-by-file --project=donate \
+	  --copyright-holder="donate contributors" -o donate/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i donate/translations/messages.pot -d donate/translations \
+	  --width=100 --no-fuzzy-matching
 
 # Serve the demo on SQLite; with no STRIPE_SECRET_KEY, payments go to the local sandbox.
-run: $(STAMP)
+run: $(STAMP) catalogues
 	@mkdir -p instance
 	$(PY) -m flask --app wsgi db upgrade
 	$(PY) -m flask --app wsgi donate demo
@@ -39,14 +55,14 @@ run: $(STAMP)
 	fi
 
 # The whole suite, on SQLite unless TEST_DATABASE_URL names a PostgreSQL database.
-test: $(STAMP)
+test: $(STAMP) catalogues
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check donate sandbox tests bench
 
 typecheck: $(STAMP)
-	$(PY) -m mypy donate/payments
+	$(PY) -m mypy --follow-imports=silent donate/payments
 
 bench: $(STAMP)
 	@ls bench/*.py >/dev/null 2>&1 && for script in bench/*.py; do $(PY) $$script || exit 1; done

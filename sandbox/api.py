@@ -75,6 +75,7 @@ def _api_key() -> str:
 
 @bp.before_request
 def _begin():
+    """Authenticate, decode parameters and apply idempotency before any route runs."""
     g.request_id = "req_" + objects.new_id("", 14)
     g.replayed = False
     g.idempotency_key = None
@@ -129,6 +130,7 @@ def _idempotency_begin(key: str):
 
 @bp.after_request
 def _finish(response: Response) -> Response:
+    """Add Stripe's response headers and keep the outcome of an idempotent request."""
     response.headers["Request-Id"] = getattr(g, "request_id", "")
     account = getattr(g, "account", None)
     if account is not None:
@@ -152,11 +154,13 @@ def _finish(response: Response) -> Response:
 
 @bp.errorhandler(StripeError)
 def _stripe_error(error: StripeError):
+    """Answer with Stripe's error body and status."""
     return json_response(error.body(getattr(g, "request_id", None)), error.status)
 
 
 @bp.errorhandler(Exception)
 def _unexpected(error: Exception):
+    """Answer a sandbox bug as Stripe's `api_error` (a 500 the library raises as APIError)."""
     if isinstance(error, HTTPException):
         body = {"error": {"type": "invalid_request_error", "message": error.description}}
         return json_response(body, error.code or 400)
@@ -796,6 +800,7 @@ def retrieve_payment_method(object_id):
 
 @bp.route("/<path:rest>", methods=["GET", "POST", "DELETE", "PUT", "PATCH"])
 def unrecognized(rest):
+    """Answer URLs the sandbox does not serve as Stripe does."""
     raise StripeError(
         f"Unrecognized request URL ({request.method}: /v1/{rest}). The Stripe sandbox serves "
         "only the endpoints listed in sandbox/README.md.",

@@ -21,6 +21,7 @@ bp = Blueprint("controls", __name__, url_prefix="/_sandbox")
 
 
 def _sandbox():
+    """Return the running sandbox this app serves."""
     return current_app.extensions["sandbox"]
 
 
@@ -67,6 +68,7 @@ def _owned(object_id: str, kind: str | None = None):
 
 @bp.errorhandler(StripeError)
 def _control_error(error: StripeError):
+    """Answer a failed control as the API would, or with a page for dashboard forms."""
     if _from_form():
         return render_template_string(ERROR_PAGE, message=error.message), error.status
     return json_response(error.body(), error.status)
@@ -187,7 +189,10 @@ def cancel_subscription(subscription_id):
 @bp.post("/flush")
 def flush():
     body = _body()
-    timeout = float(body.get("timeout") or 10)
+    try:
+        timeout = float(body.get("timeout") or 10)
+    except (TypeError, ValueError):
+        raise invalid("timeout", "timeout must be a number of seconds") from None
     key = _api_key(body)
     sandbox = _sandbox()
     empty = sandbox.deliverer.flush(timeout, key)
@@ -389,6 +394,7 @@ Test double for local runs and tests; see sandbox/README.md.</p>
 
 
 def _recent(account, kind: str, limit: int = 25) -> list[dict]:
+    """Return the newest objects of a type, for the dashboard's tables."""
     return list(reversed(account.all(kind)))[:limit]
 
 
@@ -408,10 +414,12 @@ def _delivery_text(account, event_id: str) -> Markup:
 
 
 def _date(timestamp) -> str:
+    """Format a unix time as a UTC date."""
     return time.strftime("%Y-%m-%d", time.gmtime(timestamp)) if timestamp else "—"
 
 
 def _mask(key: str) -> str:
+    """Shorten a key for display; the dashboard is local, but keys are long."""
     return key[:8] + "…" + key[-4:] if len(key) > 14 else key
 
 

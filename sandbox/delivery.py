@@ -43,6 +43,7 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
     """Treat a redirect as a failed delivery, as Stripe does."""
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):
+        """Refuse to follow, so the 3xx status is recorded as the attempt's outcome."""
         return None
 
 
@@ -70,8 +71,9 @@ def post_event(url: str, payload: bytes, secret: str, timeout: float) -> dict:
             outcome["status"] = response.status
             outcome["response"] = response.read(500).decode("utf-8", "replace")
     except urllib.error.HTTPError as failure:
-        outcome["status"] = failure.code
-        outcome["response"] = failure.read(500).decode("utf-8", "replace")
+        with failure:
+            outcome["status"] = failure.code
+            outcome["response"] = failure.read(500).decode("utf-8", "replace")
     except (urllib.error.URLError, OSError) as failure:
         outcome["error"] = str(getattr(failure, "reason", failure))
     return outcome
@@ -102,13 +104,7 @@ class Deliverer:
     def pending(self, key: str | None = None) -> int:
         """Count deliveries not yet succeeded or given up (for one key, or all)."""
         with self.store.lock:
-            return sum(
-                1
-                for account in self.store.accounts()
-                if key is None or account.key == key
-                for delivery in account.data["deliveries"].values()
-                if delivery["state"] in ("pending", "sending")
-            )
+            return len(self.store.unsent_deliveries(key))
 
     def flush(self, timeout: float = 10.0, key: str | None = None) -> bool:
         """Block until nothing is left to deliver (retries included); False on timeout."""
@@ -121,38 +117,33 @@ class Deliverer:
                 self.store.changed.wait(min(remaining, 0.5))
             return True
 
-    def _next_due(self) -> tuple[Account, dict] | None:
-        """Return the earliest due delivery (by due time, then creation order)."""
+    def _next_due(self) -> tuple[tuple[Account, dict] | None, float]:
+        """Return the earliest due delivery (by due time, then creation order), or None and
+        how long to sleep before one falls due (at most a second)."""
         best = None
+        sleep = 1.0
         now = time.time()
-        for account in self.store.accounts():
-            for delivery in account.data["deliveries"].values():
-                if delivery["state"] != "pending" or delivery["due"] > now:
-                    continue
-                rank = (delivery["due"], delivery["seq"])
-                if best is None or rank < best[0]:
-                    best = (rank, account, delivery)
-        return (best[1], best[2]) if best else None
-
-    def _seconds_to_next(self) -> float:
-        """Return how long to sleep before something falls due (at most a second)."""
-        soonest = 1.0
-        now = time.time()
-        for account in self.store.accounts():
-            for delivery in account.data["deliveries"].values():
-                if delivery["state"] == "pending":
-                    soonest = min(soonest, max(delivery["due"] - now, 0.0))
-        return soonest
+        for account, delivery in self.store.unsent_deliveries():
+            if delivery["state"] != "pending":
+                continue
+            if delivery["due"] > now:
+                sleep = min(sleep, delivery["due"] - now)
+                continue
+            rank = (delivery["due"], delivery["seq"])
+            if best is None or rank < best[0]:
+                best = (rank, account, delivery)
+        return ((best[1], best[2]) if best else None), sleep
 
     def _run(self) -> None:
+        """Send due deliveries until stopped; the HTTP call happens outside the lock."""
         while True:
             with self.store.lock:
                 job = None
                 while not self._stopping:
-                    job = self._next_due()
+                    job, sleep = self._next_due()
                     if job:
                         break
-                    self.store.changed.wait(self._seconds_to_next() or 0.01)
+                    self.store.changed.wait(max(sleep, 0.005))
                 if self._stopping:
                     return
                 account, delivery = job

@@ -163,6 +163,7 @@ def _owned(object_id: str, kind: str):
 
 def _checkout_page(account, session: dict, message: str | None = None, status: int = 200,
                    email: str = "", name: str = ""):
+    """Render the payment page for a session, with a decline or error message if any."""
     items = account.private(session["id"]).get("line_items", [])
     total = objects.format_amount(session["amount_total"], session["currency"])
     verbs = {"donate": "Donate", "book": "Book", "subscribe": "Subscribe"}
@@ -228,6 +229,7 @@ def _describe(subscription: dict) -> str:
 
 def _portal_page(account, portal: dict, notice: str | None = None,
                  message: str | None = None, status: int = 200):
+    """Render the customer's subscriptions with their cancel buttons."""
     customer = account.require("customer", portal["customer"])
     subscriptions = [s for s in reversed(account.all("subscription"))
                      if s["customer"] == customer["id"]]

@@ -41,6 +41,7 @@ class Sandbox:
         timer.start()
 
     def _settle(self, session_id: str) -> None:
+        """Settle on a timer thread; a session settled meanwhile by the control is left alone."""
         with self.store.change():
             account = self.store.owner(session_id)
             session = account.get("checkout.session", session_id) if account else None
@@ -68,6 +69,7 @@ def create_app(sandbox: Sandbox) -> Flask:
 
     @app.get("/")
     def home():
+        """Send a browser that opens the bare address to the dashboard."""
         return redirect("/_sandbox")
 
     return app
@@ -123,6 +125,7 @@ class SandboxHandle:
 
     @property
     def store(self) -> Store:
+        """The sandbox's state, for tests that look inside."""
         return self.sandbox.store
 
     @property
@@ -143,9 +146,11 @@ class SandboxHandle:
         self.thread.join(timeout=5)
 
     def __enter__(self) -> SandboxHandle:
+        """Use as `with start_in_thread(...) as handle:`."""
         return self
 
     def __exit__(self, *exc_info) -> None:
+        """Stop when the block ends."""
         self.stop()
 
 
@@ -174,10 +179,12 @@ def serve(host: str, port: int, public_url: str | None = None, **options) -> Non
     sandbox.deliverer.start()
     forward = sandbox.store.forward_endpoints
     base = f"http://{host}:{server.server_port}"
-    print(f"Stripe sandbox — payments are simulated. API base: {base}")
-    print(f"Dashboard: {base}/_sandbox   Hosted pages: {sandbox.public_url}/pay/<session id>")
+    print(f"Stripe sandbox — payments are simulated. API base: {base}", flush=True)
+    print(f"Dashboard: {base}/_sandbox   Hosted pages: {sandbox.public_url}/pay/<session id>",
+          flush=True)
     if forward:
-        print(f"Forwarding every event to {forward[0]['url']}, signed with {forward[0]['secret']}")
+        print(f"Forwarding every event to {forward[0]['url']}, signed with "
+              f"{forward[0]['secret']}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -276,6 +276,8 @@ def pay_session(account: Account, session: dict, outcome: str = "succeeded",
         _start_subscription(account, session, customer, method)
         return {"outcome": "succeeded", "redirect_url": success_redirect(session), "message": None}
     intent = _session_intent(account, session, customer["id"], method)
+    # A PaymentIntent first used by a declined attempt had no customer yet.
+    intent["customer"] = intent["customer"] or customer["id"]
     charge = _new_charge(account, intent, method, pending=outcome == "delayed")
     session.update(status="complete", payment_intent=intent["id"], url=None)
     if outcome == "delayed":
@@ -753,9 +755,8 @@ def fail_refund(account: Account, refund: dict, reason: str | None = None) -> di
                   failure_balance_transaction=transaction["id"])
     charge["amount_refunded"] = max(charge["amount_refunded"] - refund["amount"], 0)
     charge["refunded"] = False
-    previous = changes(before, refund)
-    account.emit("refund.failed", refund, previous=previous)
-    account.emit("refund.updated", refund, previous=previous)
+    account.emit("refund.failed", refund)
+    account.emit("refund.updated", refund, previous=changes(before, refund))
     return refund
 
 

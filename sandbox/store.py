@@ -30,10 +30,12 @@ class Account:
 
     @property
     def key(self) -> str:
+        """The secret key this account belongs to."""
         return self.data["key"]
 
     @property
     def api_version(self) -> str:
+        """The version stamped on this account's events."""
         return self.data.get("api_version") or DEFAULT_API_VERSION
 
     def pin_api_version(self, version: str | None) -> None:
@@ -105,6 +107,8 @@ class Store:
         self.changed = threading.Condition(self.lock)
         self.path = Path(path) if path else None
         self.index: dict[str, str] = {}
+        # Deliveries still to send, by id → API key, so the sender never scans the history.
+        self.unsent: dict[str, str] = {}
         self._batch: list[tuple[Account, dict, list[str]]] = []
         self._depth = 0
         self.forward_endpoints: list[dict] = []
@@ -147,6 +151,18 @@ class Store:
         else:
             self.state["accounts"].pop(key, None)
         self._reindex()
+
+    def unsent_deliveries(self, key: str | None = None) -> list[tuple[Account, dict]]:
+        """Return deliveries not yet succeeded or given up (for one key, or all)."""
+        found = []
+        for delivery_id, owner in list(self.unsent.items()):
+            data = self.state["accounts"].get(owner)
+            delivery = data["deliveries"].get(delivery_id) if data else None
+            if delivery is None or delivery["state"] not in ("pending", "sending"):
+                del self.unsent[delivery_id]
+            elif key is None or owner == key:
+                found.append((Account(self, data), delivery))
+        return found
 
     # --- changes -----------------------------------------------------------
 
@@ -211,6 +227,7 @@ class Store:
                     "attempts": [],
                     "drop_first": bool(chaos["drop_first"]),
                 }
+                self.unsent[delivery_id] = account.key
 
     # --- idempotency -------------------------------------------------------
 
@@ -245,10 +262,12 @@ class Store:
             raise ValueError(f"{self.path} is not a sandbox state file this version can read")
         self.state = loaded
         self.state.setdefault("chaos", {})
-        for data in self.state["accounts"].values():
+        for key, data in self.state["accounts"].items():
             for delivery in data["deliveries"].values():
                 if delivery["state"] == "sending":
                     delivery["state"] = "pending"
+                if delivery["state"] == "pending":
+                    self.unsent[delivery["id"]] = key
         self._reindex()
 
     def _reindex(self) -> None:

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -150,3 +151,53 @@ def client(app: Flask, db_session: orm.scoped_session):
 def runner(app: Flask, db_session: orm.scoped_session):
     """A CLI runner inside the test's rolled-back transaction."""
     return app.test_cli_runner()
+
+
+class LiveServer:
+    """The app served over real HTTP on a free loopback port, in a background thread."""
+
+    def __init__(self, app: Flask) -> None:
+        from werkzeug.serving import make_server
+
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app: Flask, committed_db, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer]:
+    """The app at a real address (committed data only), with PUBLIC_URL pointing at it."""
+    server = LiveServer(app)
+    monkeypatch.setitem(app.config, "PUBLIC_URL", server.url)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def stripe_sandbox(app: Flask, live_server: LiveServer, monkeypatch: pytest.MonkeyPatch):
+    """The local Stripe sandbox, delivering signed webhooks to the live app on a fast schedule."""
+    from sandbox import RetryPolicy, start_in_thread
+
+    handle = start_in_thread(
+        port=0,
+        webhook_url=f"{live_server.url}/stripe/webhook",
+        webhook_secret=WEBHOOK_SECRET,
+        retry=RetryPolicy(first_delay=0.05, factor=2, max_delay=0.4, max_attempts=6),
+        async_delay=None,
+    )
+    monkeypatch.setitem(app.config, "STRIPE_API_BASE", handle.url)
+    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "sk_test_donate_e2e")
+    app.extensions.pop("donate.stripe", None)
+    try:
+        yield handle
+    finally:
+        handle.stop()
+        app.extensions.pop("donate.stripe", None)

@@ -19,7 +19,6 @@ from sandbox.params import decode
 SECRET = "whsec_test_sandbox_secret"
 FAST_RETRIES = RetryPolicy(first_delay=0.05, factor=2.0, max_delay=0.2, max_attempts=3)
 PAYMENT_EVENTS = ["payment_intent.succeeded", "charge.succeeded", "checkout.session.completed"]
-_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -27,7 +26,23 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_NO_FOLLOW = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect)
+# Local URLs only: no proxies, and redirects are returned rather than followed.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect)
+
+
+def http(url: str, data: bytes | None = None, json_body=None) -> tuple[int, dict, str]:
+    """GET (or POST a form or JSON) and return status, headers and text, whatever the status."""
+    headers = {}
+    if json_body is not None:
+        data, headers = json.dumps(json_body).encode(), {"Content-Type": "application/json"}
+    request = urllib.request.Request(url, data=data, headers=headers,
+                                     method="GET" if data is None else "POST")
+    try:
+        with _OPENER.open(request, timeout=10) as response:
+            return response.status, response.headers, response.read().decode()
+    except urllib.error.HTTPError as failure:
+        with failure:
+            return failure.code, failure.headers, failure.read().decode()
 
 
 class Receiver:
@@ -108,19 +123,16 @@ def client(sandbox, api_key):
 
 
 def control(sandbox, path: str, **body) -> dict:
-    """POST a JSON control and return its JSON answer (raising on an error status)."""
-    request = urllib.request.Request(
-        f"{sandbox.url}/_sandbox/{path}", data=json.dumps(body).encode(), method="POST",
-        headers={"Content-Type": "application/json"})
-    with _NO_PROXY.open(request, timeout=10) as response:
-        return json.loads(response.read())
+    """POST a JSON control and return its JSON answer, which must be a success."""
+    status, _, text = http(f"{sandbox.url}/_sandbox/{path}", json_body=body)
+    assert status == 200, text
+    return json.loads(text)
 
 
 def control_error(sandbox, path: str, **body) -> tuple[int, dict]:
     """POST a control expected to fail; return its status and body."""
-    with pytest.raises(urllib.error.HTTPError) as failure:
-        control(sandbox, path, **body)
-    return failure.value.code, json.loads(failure.value.read())
+    status, _, text = http(f"{sandbox.url}/_sandbox/{path}", json_body=body)
+    return status, json.loads(text)
 
 
 def donation_session(client, mode: str = "payment", amount: int = 2500, **extra):
@@ -213,26 +225,19 @@ def test_paid_session_delivers_three_signed_events_in_order(client, sandbox, rec
 
 def test_hosted_page_is_marked_simulated_and_pay_redirects(client, sandbox):
     session = donation_session(client)
-    page = _NO_PROXY.open(session.url, timeout=5).read().decode()
+    _, _, page = http(session.url)
     assert "Stripe sandbox — payments are simulated" in page
     assert "25.00 EUR" in page and "Pay with a declining card" in page
 
-    form = urllib.request.Request(session.url, data=b"outcome=succeeded&email=a%40b.example",
-                                  method="POST")
-    with pytest.raises(urllib.error.HTTPError) as redirect:
-        _NO_FOLLOW.open(form, timeout=5)
-    assert redirect.value.code == 303
-    assert redirect.value.headers["Location"].endswith(f"?session={session.id}")
+    status, headers, _ = http(session.url, b"outcome=succeeded&email=a%40b.example")
+    assert status == 303 and headers["Location"].endswith(f"?session={session.id}")
     assert client.v1.checkout.sessions.retrieve(session.id).customer_details.email == "a@b.example"
 
 
 def test_declined_card_keeps_session_open_and_fires_no_success(client, sandbox, receiver):
     session = donation_session(client)
-    form = urllib.request.Request(session.url, data=b"outcome=declined", method="POST")
-    with pytest.raises(urllib.error.HTTPError) as declined:
-        _NO_FOLLOW.open(form, timeout=5)
-    assert declined.value.code == 402
-    assert "Your card was declined" in declined.value.read().decode()
+    status, _, page = http(session.url, b"outcome=declined")
+    assert status == 402 and "Your card was declined" in page
     assert sandbox.flush(5)
 
     fetched = client.v1.checkout.sessions.retrieve(session.id)
@@ -344,20 +349,15 @@ def test_portal_page_cancels_at_period_end(client, sandbox):
     portal = client.v1.billing_portal.sessions.create(
         params={"customer": paid.customer, "return_url": "https://news.example/account"})
     assert portal.url.startswith(f"{sandbox.url}/portal/bps_")
-    assert "10.00 EUR per month" in _NO_PROXY.open(portal.url, timeout=5).read().decode()
+    assert "10.00 EUR per month" in http(portal.url)[2]
 
-    form = urllib.request.Request(
-        portal.url, method="POST",
-        data=f"action=cancel_at_period_end&subscription={paid.subscription}".encode())
-    with pytest.raises(urllib.error.HTTPError) as redirect:
-        _NO_FOLLOW.open(form, timeout=5)
-    assert redirect.value.code == 303
+    form = f"action=cancel_at_period_end&subscription={paid.subscription}".encode()
+    assert http(portal.url, form)[0] == 303
     subscription = client.v1.subscriptions.retrieve(paid.subscription)
     assert subscription.cancel_at_period_end is True and subscription.status == "active"
 
-    form.data = f"action=cancel_now&subscription={paid.subscription}".encode()
-    with pytest.raises(urllib.error.HTTPError):
-        _NO_FOLLOW.open(form, timeout=5)
+    form = f"action=cancel_now&subscription={paid.subscription}".encode()
+    assert http(portal.url, form)[0] == 303
     assert client.v1.subscriptions.retrieve(paid.subscription).status == "canceled"
 
 
@@ -514,8 +514,7 @@ def test_drop_first_chaos_still_delivers_after_a_retry(client, sandbox, receiver
     customer = client.v1.customers.create(params={"email": "reader@example.org"})
     assert sandbox.flush(5)
     assert receiver.types() == ["customer.created"]
-    listing = json.loads(_NO_PROXY.open(
-        f"{sandbox.url}/_sandbox/deliveries?api_key={api_key}", timeout=5).read())
+    listing = json.loads(http(f"{sandbox.url}/_sandbox/deliveries?api_key={api_key}")[2])
     assert [len(d["attempts"]) for d in listing["data"]] == [2]
     assert receiver.deliveries[0]["event"]["data"]["object"]["id"] == customer.id
 
@@ -563,14 +562,12 @@ def test_state_survives_a_restart(tmp_path, api_key):
 def test_dashboard_lists_payments_and_its_forms_act(client, sandbox):
     session = paid_session(client, sandbox)
     charge_id = client.v1.payment_intents.retrieve(session.payment_intent).latest_charge
-    page = _NO_PROXY.open(f"{sandbox.url}/_sandbox", timeout=5).read().decode()
+    _, _, page = http(f"{sandbox.url}/_sandbox")
     assert session.id[:24] in page and charge_id in page and "refund half" in page
 
-    form = urllib.request.Request(f"{sandbox.url}/_sandbox/payments/{charge_id}/refund",
-                                  data=b"amount=1000", method="POST")
-    with pytest.raises(urllib.error.HTTPError) as back:
-        _NO_FOLLOW.open(form, timeout=5)
-    assert (back.value.code, back.value.headers["Location"]) == (303, "/_sandbox")
+    status, headers, _ = http(f"{sandbox.url}/_sandbox/payments/{charge_id}/refund",
+                              b"amount=1000")
+    assert (status, headers["Location"]) == (303, "/_sandbox")
     assert [r.amount for r in client.v1.refunds.list(params={"charge": charge_id}).data] == [1000]
 
 
