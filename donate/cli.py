@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 
 import click
@@ -334,7 +335,7 @@ def reconcile_command(since: str | None) -> None:
 
     start = _parse_date(since, "since") or datetime.now(UTC) - timedelta(days=30)
     with click.progressbar(length=0, label="Walking Stripe's objects", show_pos=True,
-                           file=click.get_text_stream("stderr")) as bar:
+                           file=sys.stderr) as bar:
         def tick(_kind: str) -> None:
             bar.length = (bar.length or 0) + 1
             bar.update(1)

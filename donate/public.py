@@ -18,11 +18,20 @@ def home() -> str:
     goals = db.session.execute(
         sa.select(Goal).where(Goal.status == GoalStatus.ACTIVE).order_by(Goal.id).limit(50)
     ).scalars()
-    return render_template(
-        "home.html",
-        goals=list(goals),
-        simulated_payments=not current_app.config["STRIPE_SECRET_KEY"].startswith("sk_live"),
-    )
+    return render_template("home.html", goals=list(goals), payments_notice=payments_notice())
+
+
+def payments_notice() -> str | None:
+    """Tell visitors when no real card can be charged here."""
+    key = current_app.config["STRIPE_SECRET_KEY"]
+    api_base = current_app.config["STRIPE_API_BASE"]
+    if not key:
+        return "Payments are not configured on this instance yet."
+    if api_base and "stripe.com" not in api_base:
+        return "Payments on this instance are simulated by a local Stripe sandbox: no card is charged."
+    if not key.startswith(("sk_live_", "rk_live_")):
+        return "Stripe runs in test mode here: use Stripe's test cards; no card is charged."
+    return None
 
 
 @public.get("/healthz")

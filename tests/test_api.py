@@ -150,3 +150,12 @@ def test_home_page_links_to_active_goals(client, db_session):
     page = client.get("/").get_data(as_text=True)
     assert "Fund the night desk" in page
     assert "/api/v1/goals/home-goal" in page
+
+
+def test_home_page_says_when_payments_are_simulated(app, client, db_session, monkeypatch):
+    monkeypatch.setitem(app.config, "STRIPE_API_BASE", "http://127.0.0.1:12111")
+    assert "simulated by a local Stripe sandbox" in client.get("/").get_data(as_text=True)
+    monkeypatch.setitem(app.config, "STRIPE_API_BASE", "")
+    assert "test mode" in client.get("/").get_data(as_text=True)
+    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "sk_live_x")
+    assert "no card is charged" not in client.get("/").get_data(as_text=True)

@@ -390,3 +390,58 @@ def test_signature_is_checked_over_the_raw_body(client):
     header = sign_payload(body, WEBHOOK_SECRET)
     reformatted = json.dumps(json.loads(body), indent=2)
     assert post_event(client, reformatted, header=header).status_code == 400
+
+
+# --- every other handled type -------------------------------------------------------------------
+
+
+def test_charge_succeeded_records_the_charge_so_a_dispute_naming_only_it_finds_the_gift(client):
+    goal = make_goal()
+    _donation, pi = _paid(client, goal)
+    charge_id = new_id("ch")
+    post_event(client, event("charge.succeeded", shape("charge", id=charge_id, payment_intent=pi)))
+    dp = dispute(None, 10_000, "needs_response", charge=charge_id)
+    post_event(client, event("charge.dispute.created", dp))
+    post_event(client, event("charge.dispute.funds_withdrawn", {**dp, "status": "needs_response"}))
+    post_event(client, event("charge.dispute.updated", {**dp, "status": "under_review"}))
+    assert _totals(goal)[0] == 10_000
+    post_event(client, event("charge.dispute.closed", {**dp, "status": "lost"}))
+    assert _totals(goal)[0] == 0
+
+
+def test_charge_succeeded_before_the_session_is_parked_then_applied(client):
+    goal = make_goal()
+    donation = _pending(goal)
+    session = checkout_session(donation)
+    charge_id = new_id("ch")
+    early = event("charge.succeeded",
+                  shape("charge", id=charge_id, payment_intent=session["payment_intent"]))
+    post_event(client, early)
+    assert _stored(early["id"]).status is EventStatus.PARKED
+    post_event(client, event("checkout.session.completed", session))
+    db.session.refresh(donation)
+    assert donation.stripe_charge_id == charge_id
+
+
+def test_subscription_created_and_payment_failure_keep_its_state(client):
+    goal = make_goal()
+    donation = _pending(goal, 1_500, DonationKind.MONTHLY)
+    subscription_id = new_id("sub")
+    sub = shape("subscription", id=subscription_id, status="active", cancel_at_period_end=False,
+                metadata={"donate_donation_id": str(donation.id)}, customer=new_id("cus"))
+    post_event(client, event("customer.subscription.created", sub))
+    row = db.session.execute(sa.select(Subscription)).scalar_one()
+    assert (row.stripe_subscription_id, row.status, row.goal_id) == (subscription_id, "active", goal.id)
+    failed = invoice(subscription_id, donation, 1_500)
+    post_event(client, event("invoice.payment_failed", {**failed, "status": "open", "amount_paid": 0}))
+    db.session.refresh(row)
+    assert row.status == "past_due"
+    assert _totals(goal) == (0, 0, 0)
+
+
+def test_every_event_type_we_subscribe_to_has_a_handler():
+    from donate.payments.events import EventApplier
+    from donate.payments.stripe import WEBHOOK_EVENTS, StripeGateway
+
+    applier = EventApplier(StripeGateway("sk_test_x", api_base="http://127.0.0.1:9"))
+    assert [t for t in WEBHOOK_EVENTS if not applier.handles(t)] == []
