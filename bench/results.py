@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-HEADER = "# Benchmark results\n\nProduced by the scripts in `bench/`; each run replaces its section.\n"
+HEADER = (
+    "# Benchmark results\n\nProduced by the scripts in `bench/`; each run replaces its section.\n"
+)
 
 
 def write_section(title: str, body: str) -> None:
@@ -20,7 +22,11 @@ def write_section(title: str, body: str) -> None:
     )
     section = f"## {title}\n\n{stamp}\n\n{body.strip()}\n"
     pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
-    text = pattern.sub(section + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + section
+    text = (
+        pattern.sub(section + "\n", text)
+        if pattern.search(text)
+        else text.rstrip() + "\n\n" + section
+    )
     RESULTS.write_text(text)
 
 

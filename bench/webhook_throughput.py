@@ -21,12 +21,13 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from results import write_section  # noqa: E402
+
 from donate import create_app, ledger  # noqa: E402
 from donate.extensions import db  # noqa: E402
 from donate.goals import GoalSettings, SiteSettings, create_goal, create_site  # noqa: E402
 from donate.models import DonationKind  # noqa: E402
 from donate.payments.stripe import sign_payload  # noqa: E402
-from results import write_section  # noqa: E402
 
 SECRET = "whsec_bench"
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -52,15 +53,23 @@ def _events(goal_slug: str, donation_ids: list[int]) -> list[tuple[str, str]]:
             "livemode": False,
             "api_version": "2026-10-28.endive",
             "created": int(time.time()),
-            "data": {"object": {
-                "id": f"cs_test_bench_{donation_id}", "object": "checkout.session",
-                "mode": "payment", "status": "complete", "payment_status": "paid",
-                "client_reference_id": str(donation_id), "livemode": False,
-                "payment_intent": f"pi_bench_{donation_id}", "customer": f"cus_{donation_id}",
-                "customer_details": {"email": f"donor{donation_id}@example.org"},
-                "metadata": {"donate_donation_id": str(donation_id), "donate_goal": goal_slug},
-                "amount_total": 2500, "currency": "usd",
-            }},
+            "data": {
+                "object": {
+                    "id": f"cs_test_bench_{donation_id}",
+                    "object": "checkout.session",
+                    "mode": "payment",
+                    "status": "complete",
+                    "payment_status": "paid",
+                    "client_reference_id": str(donation_id),
+                    "livemode": False,
+                    "payment_intent": f"pi_bench_{donation_id}",
+                    "customer": f"cus_{donation_id}",
+                    "customer_details": {"email": f"donor{donation_id}@example.org"},
+                    "metadata": {"donate_donation_id": str(donation_id), "donate_goal": goal_slug},
+                    "amount_total": 2500,
+                    "currency": "usd",
+                }
+            },
         }
         body = json.dumps(event)
         bodies.append((body, sign_payload(body, SECRET)))
@@ -93,20 +102,30 @@ def _baseline(url: str, bodies: list[tuple[str, str]]) -> float:
 
 def _donate(url: str, count: int) -> tuple[float, float]:
     """Post signed events to the real endpoint; return events per second and the baseline's."""
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": url, "STRIPE_WEBHOOK_SECRET": SECRET, "DONATE_ENV": "test",
-        "STRIPE_SECRET_KEY": "sk_test_bench", "STRIPE_API_BASE": "http://127.0.0.1:9",
-    })
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "STRIPE_WEBHOOK_SECRET": SECRET,
+            "DONATE_ENV": "test",
+            "STRIPE_SECRET_KEY": "sk_test_bench",
+            "STRIPE_API_BASE": "http://127.0.0.1:9",
+        }
+    )
     with app.app_context():
         from flask_migrate import upgrade
 
         upgrade()
         site = create_site(SiteSettings(name="Bench", allowed_origins=["http://localhost:*"]))
-        goal = create_goal(site, GoalSettings(slug="bench", title="Bench", currency="USD",
-                                               target_minor=10**9, minimum_minor=500))
+        goal = create_goal(
+            site,
+            GoalSettings(
+                slug="bench", title="Bench", currency="USD", target_minor=10**9, minimum_minor=500
+            ),
+        )
         ids = [
-            ledger.create_pending_donation(goal, amount_minor=2500, kind=DonationKind.ONE_TIME,
-                                           cause="bench").id
+            ledger.create_pending_donation(
+                goal, amount_minor=2500, kind=DonationKind.ONE_TIME, cause="bench"
+            ).id
             for _ in range(count)
         ]
         db.session.commit()
@@ -114,8 +133,7 @@ def _donate(url: str, count: int) -> tuple[float, float]:
     client = app.test_client()
     started = time.perf_counter()
     for body, header in bodies:
-        response = client.post("/stripe/webhook", data=body,
-                               headers={"Stripe-Signature": header})
+        response = client.post("/stripe/webhook", data=body, headers={"Stripe-Signature": header})
         assert response.status_code == 200, response.get_data(as_text=True)
     elapsed = time.perf_counter() - started
     with app.app_context():

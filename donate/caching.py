@@ -1,8 +1,8 @@
-"""HTTP caching for public reads: validators and headers a CDN can act on, and no cookies on them."""
+"""HTTP caching for public reads: validators and headers a CDN can act on, no cookies."""
 
 from __future__ import annotations
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Response, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 
 # Short enough that a donor sees the bar move soon, long enough for a CDN to absorb a spike.
@@ -29,4 +29,3 @@ class PublicAwareSessionInterface(SecureCookieSessionInterface):
         if response.cache_control.public and not session.modified:
             return
         super().save_session(app, session, response)
-

@@ -68,12 +68,19 @@ def _report_settings(error: SettingsError) -> None:
 @donate_cli.command("create-user")
 @click.option("--email", required=True, help="The address the person signs in with.")
 @click.option(
-    "--password", prompt=True, hide_input=True, confirmation_prompt=True, help="At least 10 characters."
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="At least 10 characters.",
 )
 @click.option("--name", default="", help="Shown in the dashboard and the audit log.")
 @click.option("--site", "site_id", type=int, help="Give the user a role on this site (its id).")
 @click.option(
-    "--role", type=click.Choice([r.value for r in Role]), default=Role.OWNER.value, show_default=True
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    default=Role.OWNER.value,
+    show_default=True,
 )
 @with_appcontext
 def create_user_command(
@@ -97,7 +104,10 @@ def create_user_command(
 @donate_cli.command("create-site")
 @click.option("--name", required=True)
 @click.option(
-    "--origin", "origins", multiple=True, help="An origin allowed to embed widgets; repeat for more."
+    "--origin",
+    "origins",
+    multiple=True,
+    help="An origin allowed to embed widgets; repeat for more.",
 )
 @click.option("--currency", default="USD", show_default=True)
 @click.option("--locale", default="en", show_default=True)
@@ -288,7 +298,9 @@ def recount_command(slug: str | None, dry_run: bool) -> None:
     if dry_run:
         db.session.rollback()
         if drifted:
-            raise click.ClickException(f"{drifted} goal(s) drifted; run without --dry-run to repair.")
+            raise click.ClickException(
+                f"{drifted} goal(s) drifted; run without --dry-run to repair."
+            )
         return
     db.session.commit()
     click.echo(f"Recounted {len(goals)} goal(s); repaired {drifted}.")
@@ -310,17 +322,23 @@ def stripe_setup_command() -> None:
         _fail(f"Stripe refused: {error}")
         raise
     if created:
-        click.echo(f"Created webhook endpoint {endpoint.get('id')} for {endpoint.get('url')} "
-                   f"(API version {API_VERSION}).")
+        click.echo(
+            f"Created webhook endpoint {endpoint.get('id')} for {endpoint.get('url')} "
+            f"(API version {API_VERSION})."
+        )
         click.echo(f"Its signing secret, shown only now: {endpoint.get('secret')}")
         click.echo("Set it as STRIPE_WEBHOOK_SECRET.")
     else:
-        click.echo(f"Updated webhook endpoint {endpoint.get('id')} for {endpoint.get('url')}; "
-                   "Stripe shows its signing secret only on creation, so keep the one you have "
-                   "(or roll it in the Stripe dashboard).")
+        click.echo(
+            f"Updated webhook endpoint {endpoint.get('id')} for {endpoint.get('url')}; "
+            "Stripe shows its signing secret only on creation, so keep the one you have "
+            "(or roll it in the Stripe dashboard)."
+        )
     verb = "Created" if portal_created else "Updated"
-    click.echo(f"{verb} Customer Portal configuration {portal.get('id')}: donors can cancel at "
-               "the end of the period and sign in later from the portal's login page.")
+    click.echo(
+        f"{verb} Customer Portal configuration {portal.get('id')}: donors can cancel at "
+        "the end of the period and sign in later from the portal's login page."
+    )
 
 
 @donate_cli.command("reconcile")
@@ -334,8 +352,10 @@ def reconcile_command(since: str | None) -> None:
     from donate.payments.stripe import PaymentProviderError, gateway
 
     start = _parse_date(since, "since") or datetime.now(UTC) - timedelta(days=30)
-    with click.progressbar(length=0, label="Walking Stripe's objects", show_pos=True,
-                           file=sys.stderr) as bar:
+    with click.progressbar(
+        length=0, label="Walking Stripe's objects", show_pos=True, file=sys.stderr
+    ) as bar:
+
         def tick(_kind: str) -> None:
             bar.length = (bar.length or 0) + 1
             bar.update(1)
@@ -351,7 +371,9 @@ def reconcile_command(since: str | None) -> None:
         click.echo(f"Stripe has nothing since {start:%Y-%m-%d}.")
     for drift in report.drift:
         for name, (stored, actual) in drift.fields.items():
-            click.echo(f"goal {drift.goal_id}: {name} was {stored}, the ledger says {actual}; repaired.")
+            click.echo(
+                f"goal {drift.goal_id}: {name} was {stored}, the ledger says {actual}; repaired."
+            )
     if not report.drift:
         click.echo("Totals match the ledger.")
 

@@ -25,7 +25,9 @@ def parse_locale(name: str | None, default: str) -> str:
     try:
         return str(Locale.parse(raw.replace("-", "_")))
     except (ValueError, UnknownLocaleError):
-        raise BadLocale(f"Unknown locale {raw[:20]!r}; use a code such as en, de or fr-CH.") from None
+        raise BadLocale(
+            f"Unknown locale {raw[:20]!r}; use a code such as en, de or fr-CH."
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class PublicGoal:
         return not (goal.ends_at and goal.ends_at <= now)
 
     def phase(self, now: datetime | None = None) -> str:
-        """One word for every variant to show: draft, paused, closed, upcoming, ended, reached, open."""
+        """One word every variant shows: draft, paused, closed, upcoming, ended, reached, open."""
         now = now or utcnow()
         goal = self.goal
         if goal.status != GoalStatus.ACTIVE:
@@ -74,7 +76,7 @@ class PublicGoal:
         return hashlib.sha256(seed.encode()).hexdigest()[:32]
 
     def as_json(self, locale: str) -> dict[str, Any]:
-        """The public read API's representation: exact integers plus strings formatted for locale."""
+        """The public read API's view: exact integers plus strings formatted for the locale."""
         goal = self.goal
         fmt = money.format_amount
         return {

@@ -1,4 +1,4 @@
-"""Sites and goals: the rules for creating and changing them, shared by the CLI and the dashboard."""
+"""Sites and goals: the rules for creating and changing them, shared by CLI and dashboard."""
 
 from __future__ import annotations
 
@@ -178,7 +178,9 @@ def _checked_goal(settings: GoalSettings, *, goal_id: int | None, locale: str) -
 
 def create_goal(site: Site, settings: GoalSettings) -> Goal:
     """Create a goal on a site after checking its settings."""
-    goal = Goal(site_id=site.id, **_checked_goal(settings, goal_id=None, locale=site.default_locale))
+    goal = Goal(
+        site_id=site.id, **_checked_goal(settings, goal_id=None, locale=site.default_locale)
+    )
     db.session.add(goal)
     db.session.flush()
     return goal
@@ -199,6 +201,9 @@ def update_goal(goal: Goal, settings: GoalSettings) -> Goal:
 
 def has_gifts(goal: Goal) -> bool:
     """Whether any donation, in any state, names this goal."""
-    return db.session.execute(
-        sa.select(Donation.id).where(Donation.goal_id == goal.id).limit(1)
-    ).first() is not None
+    return (
+        db.session.execute(
+            sa.select(Donation.id).where(Donation.goal_id == goal.id).limit(1)
+        ).first()
+        is not None
+    )

@@ -151,7 +151,7 @@ def create_pending_donation(
     locale: str | None = None,
     cause: str,
 ) -> Donation:
-    """Open a pending donation before a payment is attempted; totals do not move until it settles."""
+    """Open a pending donation before a payment; totals do not move until it settles."""
     if kind not in (DonationKind.ONE_TIME, DonationKind.MONTHLY):
         raise LedgerError("Only one-time and monthly gifts wait for a payment.")
     if amount_minor <= 0:
@@ -454,7 +454,7 @@ def record_refund(
     cause: str,
     reason: str | None = None,
 ) -> Refund:
-    """Create or advance a refund; a succeeded one comes off the total, a failed one puts it back."""
+    """Create or advance a refund; a succeeded one comes off, a failed one puts it back."""
     return _record_deduction(
         _REFUNDS, donation, stripe_refund_id, amount_minor, RefundStatus(status), cause, reason
     )
@@ -469,7 +469,7 @@ def record_dispute(
     cause: str,
     reason: str | None = None,
 ) -> Dispute:
-    """Create or advance a dispute; only a lost one takes money off, and a later win reinstates it."""
+    """Create or advance a dispute; only a lost one takes money off, a later win puts it back."""
     return _record_deduction(
         _DISPUTES, donation, stripe_dispute_id, amount_minor, DisputeStatus(status), cause, reason
     )
@@ -517,7 +517,9 @@ def _record_deduction(kind, donation, stripe_id, amount_minor, status, cause, re
             raise LedgerError(f"{stripe_id} belongs to another donation.")
         new_status = status if kind.rank[status] >= kind.rank[row.status] else row.status
         # A partial dispute's amount can change while it is open; refunds keep theirs.
-        new_amount = amount_minor if kind is _DISPUTES and row.counted_minor == 0 else row.amount_minor
+        new_amount = (
+            amount_minor if kind is _DISPUTES and row.counted_minor == 0 else row.amount_minor
+        )
         fresh_donation = _fresh(Donation, donation.id)
         wanted = new_amount if new_status in kind.counts else 0
         available = (
@@ -623,7 +625,9 @@ def recount(goal: Goal, *, cause: str, repair: bool = True) -> Drift:
     raised, count, donors = db.session.execute(
         sa.select(
             sa.func.coalesce(
-                sa.func.sum(Donation.amount_minor - Donation.refunded_minor - Donation.disputed_minor),
+                sa.func.sum(
+                    Donation.amount_minor - Donation.refunded_minor - Donation.disputed_minor
+                ),
                 0,
             ),
             sa.func.count(Donation.id),

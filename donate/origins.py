@@ -6,7 +6,9 @@ import re
 from urllib.parse import urlsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+_HOST = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
 ANY_PORT = "*"
 
 
@@ -15,7 +17,7 @@ class OriginError(ValueError):
 
 
 def normalise_origin(text: str) -> str:
-    """Turn 'HTTPS://News.Example.org:443/' into 'https://news.example.org'; ':*' allows any port."""
+    """Turn 'HTTPS://News.Example.org:443/' into 'https://news.example.org'; ':*': any port."""
     raw = (text or "").strip()
     if not raw:
         raise OriginError("Enter an origin such as https://news.example.org.")

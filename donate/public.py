@@ -28,7 +28,9 @@ def payments_notice() -> str | None:
     if not key:
         return "Payments are not configured on this instance yet."
     if api_base and "stripe.com" not in api_base:
-        return "Payments on this instance are simulated by a local Stripe sandbox: no card is charged."
+        return (
+            "Payments on this instance are simulated by a local Stripe sandbox: no card is charged."
+        )
     if not key.startswith(("sk_live_", "rk_live_")):
         return "Stripe runs in test mode here: use Stripe's test cards; no card is charged."
     return None

@@ -1,4 +1,4 @@
-"""Signed Stripe events built from Stripe's published object shapes (shared/stripe/fixtures3.json)."""
+"""Signed Stripe events built from Stripe's published object shapes (fixtures/stripe)."""
 
 from __future__ import annotations
 
@@ -76,7 +76,9 @@ def checkout_session(donation, *, paid: bool = True, mode: str = "payment", **fi
         "customer": fields.pop("customer", new_id("cus")),
         "livemode": False,
         "payment_intent": fields.pop("payment_intent", new_id("pi") if mode == "payment" else None),
-        "subscription": fields.pop("subscription", new_id("sub") if mode == "subscription" else None),
+        "subscription": fields.pop(
+            "subscription", new_id("sub") if mode == "subscription" else None
+        ),
     }
     values.update(fields)
     return shape("checkout.session", **values)
@@ -109,7 +111,9 @@ def dispute(payment_intent: str, amount: int, status: str, **fields: Any):
     )
 
 
-def invoice(subscription: str, donation, amount: int, *, payment_intent: str | None = None, **fields):
+def invoice(
+    subscription: str, donation, amount: int, *, payment_intent: str | None = None, **fields
+):
     """A paid invoice of one of our monthly gifts, with its payment listed."""
     invoice_id = fields.pop("id", new_id("in"))
     payment = shape(
@@ -118,8 +122,11 @@ def invoice(subscription: str, donation, amount: int, *, payment_intent: str | N
         invoice=invoice_id,
         status="paid",
         amount_paid=amount,
-        payment={"type": "payment_intent", "payment_intent": payment_intent or new_id("pi"),
-                 "charge": new_id("ch")},
+        payment={
+            "type": "payment_intent",
+            "payment_intent": payment_intent or new_id("pi"),
+            "charge": new_id("ch"),
+        },
     )
     return shape(
         "invoice",

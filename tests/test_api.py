@@ -123,10 +123,15 @@ def test_reading_a_goal_is_one_query(app, client, db_session):
 def test_ledger_changes_are_seen_in_the_api(client, db_session):
     goal = make_goal(slug="ledger-api")
     donation = ledger.create_pending_donation(
-        goal, amount_minor=4_000, kind="one_time", cause="t"  # type: ignore[arg-type]
+        goal,
+        amount_minor=4_000,
+        kind="one_time",
+        cause="t",  # type: ignore[arg-type]
     )
     ledger.settle_donation(donation.id, cause="evt")
-    ledger.record_refund(donation, stripe_refund_id="re_x", amount_minor=1_500, status="succeeded", cause="e")
+    ledger.record_refund(
+        donation, stripe_refund_id="re_x", amount_minor=1_500, status="succeeded", cause="e"
+    )
     db.session.commit()
     assert client.get("/api/v1/goals/ledger-api").get_json()["raised_minor"] == 2_500
 

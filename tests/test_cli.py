@@ -35,8 +35,18 @@ def test_create_site_refuses_a_page_url_as_origin(runner):
 def test_create_user_with_a_role(runner):
     site_id = _site_id(runner)
     result = runner.invoke(
-        args=["donate", "create-user", "--email", "Ed@Example.org", "--password", "long enough pw",
-              "--site", str(site_id), "--role", "editor"]
+        args=[
+            "donate",
+            "create-user",
+            "--email",
+            "Ed@Example.org",
+            "--password",
+            "long enough pw",
+            "--site",
+            str(site_id),
+            "--role",
+            "editor",
+        ]
     )
     assert result.exit_code == 0, result.output
     assert "Created user ed@example.org" in result.output
@@ -60,10 +70,33 @@ def test_create_user_refuses_a_short_password_and_keeps_nothing(runner):
 def test_create_goal_parses_amounts(runner):
     site_id = _site_id(runner)
     result = runner.invoke(
-        args=["donate", "create-goal", "--site", str(site_id), "--slug", "night-desk",
-              "--title", "Night desk", "--currency", "eur", "--target", "5,000",
-              "--preset", "10", "--preset", "25.50", "--minimum", "5", "--maximum", "1,000",
-              "--monthly", "--milestone", "2,500", "--deadline", "2030-01-31"]
+        args=[
+            "donate",
+            "create-goal",
+            "--site",
+            str(site_id),
+            "--slug",
+            "night-desk",
+            "--title",
+            "Night desk",
+            "--currency",
+            "eur",
+            "--target",
+            "5,000",
+            "--preset",
+            "10",
+            "--preset",
+            "25.50",
+            "--minimum",
+            "5",
+            "--maximum",
+            "1,000",
+            "--monthly",
+            "--milestone",
+            "2,500",
+            "--deadline",
+            "2030-01-31",
+        ]
     )
     assert result.exit_code == 0, result.output
     goal = db.session.execute(sa.select(Goal).where(Goal.slug == "night-desk")).scalar_one()
@@ -79,8 +112,22 @@ def test_create_goal_parses_amounts(runner):
 def test_create_goal_refuses_a_minimum_below_stripes(runner):
     site_id = _site_id(runner)
     result = runner.invoke(
-        args=["donate", "create-goal", "--site", str(site_id), "--slug", "tiny",
-              "--title", "Tiny", "--currency", "USD", "--target", "100", "--minimum", "0.10"]
+        args=[
+            "donate",
+            "create-goal",
+            "--site",
+            str(site_id),
+            "--slug",
+            "tiny",
+            "--title",
+            "Tiny",
+            "--currency",
+            "USD",
+            "--target",
+            "100",
+            "--minimum",
+            "0.10",
+        ]
     )
     assert result.exit_code == 1
     assert "minimum" in result.output.lower()
@@ -90,8 +137,18 @@ def test_create_goal_refuses_a_minimum_below_stripes(runner):
 def test_create_goal_refuses_an_unreadable_amount(runner):
     site_id = _site_id(runner)
     result = runner.invoke(
-        args=["donate", "create-goal", "--site", str(site_id), "--slug", "words",
-              "--title", "Words", "--target", "lots"]
+        args=[
+            "donate",
+            "create-goal",
+            "--site",
+            str(site_id),
+            "--slug",
+            "words",
+            "--title",
+            "Words",
+            "--target",
+            "lots",
+        ]
     )
     assert result.exit_code == 1
     assert "target" in result.output
@@ -100,8 +157,18 @@ def test_create_goal_refuses_an_unreadable_amount(runner):
 
 def test_create_goal_on_a_missing_site(runner):
     result = runner.invoke(
-        args=["donate", "create-goal", "--site", "999", "--slug", "x", "--title", "X",
-              "--target", "10"]
+        args=[
+            "donate",
+            "create-goal",
+            "--site",
+            "999",
+            "--slug",
+            "x",
+            "--title",
+            "X",
+            "--target",
+            "10",
+        ]
     )
     assert result.exit_code == 1
     assert "no site with id 999" in result.output

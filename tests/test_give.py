@@ -19,13 +19,21 @@ def frame_client(app, db_session):
     return app.test_client(use_cookies=False)
 
 
-def _give(client, slug: str, *, origin: str | None = OUR_ORIGIN, json: bool = False, ip="10.0.0.1",
-          **form: str):
+def _give(
+    client,
+    slug: str,
+    *,
+    origin: str | None = OUR_ORIGIN,
+    json: bool = False,
+    ip="10.0.0.1",
+    **form: str,
+):
     headers = {"Origin": origin} if origin else {}
     if json:
         headers["Accept"] = "application/json"
-    return client.post(f"/give/{slug}", data=form, headers=headers,
-                       environ_base={"REMOTE_ADDR": ip})
+    return client.post(
+        f"/give/{slug}", data=form, headers=headers, environ_base={"REMOTE_ADDR": ip}
+    )
 
 
 def _donations() -> int:
@@ -114,15 +122,22 @@ def test_unknown_goal_is_404(frame_client):
 def test_a_source_url_outside_the_allowed_origins_is_dropped(frame_client):
     goal = make_goal(make_site(allowed_origins=["https://news.example.org"]))
     _give(frame_client, goal.slug, amount_minor="1000", source_url="https://evil.example/phish")
-    _give(frame_client, goal.slug, amount_minor="1000",
-          source_url="https://news.example.org/2026/story#comments", ip="10.0.0.2")
+    _give(
+        frame_client,
+        goal.slug,
+        amount_minor="1000",
+        source_url="https://news.example.org/2026/story#comments",
+        ip="10.0.0.2",
+    )
     sources = db.session.execute(sa.select(Donation.source_url).order_by(Donation.id)).scalars()
     assert list(sources) == [None, "https://news.example.org/2026/story"]
 
 
 def test_allowed_source_url_rules():
     allowed = ["http://localhost:*", "https://news.example.org"]
-    assert allowed_source_url("http://localhost:8123/a?b=1", allowed) == "http://localhost:8123/a?b=1"
+    assert (
+        allowed_source_url("http://localhost:8123/a?b=1", allowed) == "http://localhost:8123/a?b=1"
+    )
     assert allowed_source_url("javascript:alert(1)", allowed) is None
     assert allowed_source_url("https://news.example.org.evil.example/", allowed) is None
     assert allowed_source_url("", allowed) is None

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from donate import ledger
 from donate.extensions import db
 from donate.models import (
-    DisputeStatus,
     DonationKind,
     DonationState,
     Goal,
@@ -98,12 +97,18 @@ def test_partial_refund_comes_off_and_repeats_change_nothing(db_session):
 def test_failed_refund_puts_the_money_back(db_session):
     goal = make_goal()
     donation = _settled(goal, 10_000)
-    ledger.record_refund(donation, stripe_refund_id="re_1", amount_minor=10_000, status="succeeded", cause="a")
+    ledger.record_refund(
+        donation, stripe_refund_id="re_1", amount_minor=10_000, status="succeeded", cause="a"
+    )
     assert reload(goal).raised_minor == 0
-    ledger.record_refund(donation, stripe_refund_id="re_1", amount_minor=10_000, status="failed", cause="b")
+    ledger.record_refund(
+        donation, stripe_refund_id="re_1", amount_minor=10_000, status="failed", cause="b"
+    )
     assert reload(goal).raised_minor == 10_000
     # A late copy of the 'succeeded' update cannot move a failed refund back.
-    ledger.record_refund(donation, stripe_refund_id="re_1", amount_minor=10_000, status="succeeded", cause="c")
+    ledger.record_refund(
+        donation, stripe_refund_id="re_1", amount_minor=10_000, status="succeeded", cause="c"
+    )
     assert reload(goal).raised_minor == 10_000
     refund = db.session.execute(sa.select(Refund)).scalar_one()
     assert refund.status is RefundStatus.FAILED
@@ -112,8 +117,12 @@ def test_failed_refund_puts_the_money_back(db_session):
 def test_refunds_never_take_a_donation_below_zero(db_session):
     goal = make_goal()
     donation = _settled(goal, 5_000)
-    ledger.record_refund(donation, stripe_refund_id="re_a", amount_minor=4_000, status="succeeded", cause="a")
-    ledger.record_refund(donation, stripe_refund_id="re_b", amount_minor=4_000, status="succeeded", cause="b")
+    ledger.record_refund(
+        donation, stripe_refund_id="re_a", amount_minor=4_000, status="succeeded", cause="a"
+    )
+    ledger.record_refund(
+        donation, stripe_refund_id="re_b", amount_minor=4_000, status="succeeded", cause="b"
+    )
     goal = reload(goal)
     assert goal.raised_minor == 0
     db.session.refresh(donation)
@@ -124,8 +133,11 @@ def test_dispute_inquiry_changes_nothing(db_session):
     goal = make_goal()
     donation = _settled(goal, 5_000)
     ledger.record_dispute(
-        donation, stripe_dispute_id="dp_1", amount_minor=5_000,
-        status="warning_needs_response", cause="e",
+        donation,
+        stripe_dispute_id="dp_1",
+        amount_minor=5_000,
+        status="warning_needs_response",
+        cause="e",
     )
     assert reload(goal).raised_minor == 5_000
 
@@ -149,7 +161,9 @@ def test_lost_dispute_comes_off_and_a_later_win_reinstates_it(db_session):
 def test_partial_dispute_takes_off_its_amount(db_session):
     goal = make_goal()
     donation = _settled(goal, 5_000)
-    ledger.record_dispute(donation, stripe_dispute_id="dp_1", amount_minor=2_000, status="lost", cause="e")
+    ledger.record_dispute(
+        donation, stripe_dispute_id="dp_1", amount_minor=2_000, status="lost", cause="e"
+    )
     assert reload(goal).raised_minor == 3_000
 
 
@@ -165,11 +179,21 @@ def test_any_order_of_refund_and_dispute_converges(db_session, order):
         if step == "settle":
             ledger.settle_donation(donation.id, cause="settle")
         elif step == "refund":
-            ledger.record_refund(donation, stripe_refund_id="re_1", amount_minor=3_000, status="succeeded", cause="r")
+            ledger.record_refund(
+                donation, stripe_refund_id="re_1", amount_minor=3_000, status="succeeded", cause="r"
+            )
         elif step == "dispute_open":
-            ledger.record_dispute(donation, stripe_dispute_id="dp_1", amount_minor=5_000, status="needs_response", cause="d")
+            ledger.record_dispute(
+                donation,
+                stripe_dispute_id="dp_1",
+                amount_minor=5_000,
+                status="needs_response",
+                cause="d",
+            )
         else:
-            ledger.record_dispute(donation, stripe_dispute_id="dp_1", amount_minor=5_000, status="lost", cause="l")
+            ledger.record_dispute(
+                donation, stripe_dispute_id="dp_1", amount_minor=5_000, status="lost", cause="l"
+            )
     goal = reload(goal)
     assert goal.raised_minor == 2_000
     assert goal.donation_count == 1
@@ -180,11 +204,19 @@ def test_instalments_count_once_per_invoice(db_session):
     goal = make_goal()
     for _ in range(2):
         ledger.record_instalment(
-            goal, subscription_id=None, invoice_id="in_1", amount_minor=1_500, cause="evt",
+            goal,
+            subscription_id=None,
+            invoice_id="in_1",
+            amount_minor=1_500,
+            cause="evt",
             donor_email="m@example.org",
         )
     ledger.record_instalment(
-        goal, subscription_id=None, invoice_id="in_2", amount_minor=1_500, cause="evt",
+        goal,
+        subscription_id=None,
+        invoice_id="in_2",
+        amount_minor=1_500,
+        cause="evt",
         donor_email="m@example.org",
     )
     goal = reload(goal)
@@ -212,7 +244,9 @@ def test_card_payments_cannot_be_voided(db_session):
 def test_recount_finds_and_repairs_drift(db_session):
     goal = make_goal()
     donation = _settled(goal, 7_000)
-    ledger.record_refund(donation, stripe_refund_id="re_1", amount_minor=1_000, status="succeeded", cause="r")
+    ledger.record_refund(
+        donation, stripe_refund_id="re_1", amount_minor=1_000, status="succeeded", cause="r"
+    )
     db.session.execute(
         sa.update(Goal).where(Goal.id == goal.id).values(raised_minor=123, donor_count=9)
     )
@@ -226,7 +260,9 @@ def test_recount_finds_and_repairs_drift(db_session):
 def test_recount_repairs_a_donations_refunded_amount_from_its_refund_rows(db_session):
     goal = make_goal()
     donation = _settled(goal, 7_000)
-    ledger.record_refund(donation, stripe_refund_id="re_1", amount_minor=1_000, status="succeeded", cause="r")
+    ledger.record_refund(
+        donation, stripe_refund_id="re_1", amount_minor=1_000, status="succeeded", cause="r"
+    )
     db.session.execute(sa.text("UPDATE donations SET refunded_minor = 0"))
     drift = ledger.recount(reload(goal), cause="test")
     assert drift.donations == {donation.id: {"refunded_minor": (0, 1_000)}}

@@ -32,7 +32,9 @@ def _insert_donation(goal: Goal, **values: object) -> None:
         for k, v in row.items()
     )
     with db.session.begin_nested():
-        db.session.execute(sa.text(f"INSERT INTO donations ({columns}) VALUES ({placeholders})"), params)
+        db.session.execute(
+            sa.text(f"INSERT INTO donations ({columns}) VALUES ({placeholders})"), params
+        )
 
 
 def test_database_rejects_a_negative_amount(db_session):

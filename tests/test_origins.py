@@ -24,8 +24,15 @@ def test_origins_are_normalised(typed, stored):
 
 @pytest.mark.parametrize(
     "typed",
-    ["", "news.example.org", "ftp://example.org", "https://example.org/article/1",
-     "https://user:pw@example.org", "https://exa mple.org", "https://example.org?x=1"],
+    [
+        "",
+        "news.example.org",
+        "ftp://example.org",
+        "https://example.org/article/1",
+        "https://user:pw@example.org",
+        "https://exa mple.org",
+        "https://example.org?x=1",
+    ],
 )
 def test_bad_origins_get_a_sentence(typed):
     with pytest.raises(OriginError) as error:

@@ -67,15 +67,16 @@ def test_reconcile_applies_what_webhooks_missed_and_is_safe_to_repeat(
     db.session.expire_all()
     goal = db.session.get(Goal, goal.id)
     assert (goal.raised_minor, goal.donation_count) == (10_000 + 7_500, 4)
-    states = dict(db.session.execute(
-        sa.select(Donation.stripe_checkout_session_id, Donation.state)
-    ).all())
+    states = dict(
+        db.session.execute(sa.select(Donation.stripe_checkout_session_id, Donation.state)).all()
+    )
     assert states[expired].value == "expired"
 
     # A refund made while webhooks are still down is found on the next run; the rerun adds nothing.
     pi = db.session.execute(
-        sa.select(Donation.stripe_payment_intent_id)
-        .where(Donation.stripe_checkout_session_id == paid[0])
+        sa.select(Donation.stripe_payment_intent_id).where(
+            Donation.stripe_checkout_session_id == paid[0]
+        )
     ).scalar_one()
     control(stripe_sandbox, f"payments/{pi}/refund", amount=400)
     again = runner.invoke(args=["donate", "reconcile"])
@@ -118,9 +119,14 @@ def test_replay_event_fetches_an_event_we_never_stored(app, live_server, stripe_
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["donate", "replay-event", events[0]["id"]])
     assert result.exit_code == 0, result.output
-    assert db.session.execute(
-        sa.select(StripeEvent.status).where(StripeEvent.event_id == events[0]["id"])
-    ).scalar_one().value == "processed"
+    assert (
+        db.session.execute(
+            sa.select(StripeEvent.status).where(StripeEvent.event_id == events[0]["id"])
+        )
+        .scalar_one()
+        .value
+        == "processed"
+    )
 
 
 def test_replay_event_refuses_a_bad_id(app, committed_db):

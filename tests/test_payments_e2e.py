@@ -30,8 +30,13 @@ def give(live_server, slug: str, *, ip: str | None = None, **form: str) -> reque
     headers = {"Origin": live_server.url}
     if ip:
         headers["X-Forwarded-For"] = ip
-    return requests.post(f"{live_server.url}/give/{slug}", data=form, headers=headers,
-                         allow_redirects=False, timeout=30)
+    return requests.post(
+        f"{live_server.url}/give/{slug}",
+        data=form,
+        headers=headers,
+        allow_redirects=False,
+        timeout=30,
+    )
 
 
 def checkout_session_id(response: requests.Response) -> str:
@@ -48,8 +53,9 @@ def control(sandbox, path: str, **body) -> dict:
 
 
 def pay(sandbox, session_id: str, outcome: str = "succeeded") -> dict:
-    return control(sandbox, f"checkout/sessions/{session_id}/pay", outcome=outcome,
-                   email="reader@example.org")
+    return control(
+        sandbox, f"checkout/sessions/{session_id}/pay", outcome=outcome, email="reader@example.org"
+    )
 
 
 def settled_totals(sandbox, goal_id: int) -> tuple[int, int, int]:
@@ -158,21 +164,28 @@ def test_monthly_gift_advance_and_cancel_through_the_portal(live_server, stripe_
     with requests.Session() as browser:
         page = browser.get(result["redirect_url"], timeout=30)
         token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-        portal = browser.post(f"{live_server.url}/give/portal",
-                              data={"csrf_token": token, "session_id": session_id},
-                              allow_redirects=False, timeout=30)
+        portal = browser.post(
+            f"{live_server.url}/give/portal",
+            data={"csrf_token": token, "session_id": session_id},
+            allow_redirects=False,
+            timeout=30,
+        )
         assert portal.status_code == 303
         assert "/portal/" in portal.headers["Location"]
-    control(stripe_sandbox, f"subscriptions/{subscription.stripe_subscription_id}/cancel",
-            at_period_end=True)
+    control(
+        stripe_sandbox,
+        f"subscriptions/{subscription.stripe_subscription_id}/cancel",
+        at_period_end=True,
+    )
     control(stripe_sandbox, f"subscriptions/{subscription.stripe_subscription_id}/advance")
     assert settled_totals(stripe_sandbox, goal.id) == (3_000, 2, 1)
     db.session.expire_all()
     subscription = db.session.execute(sa.select(Subscription)).scalar_one()
     assert subscription.status == "canceled"
     instalments = db.session.execute(
-        sa.select(sa.func.count(Donation.id)).where(Donation.kind == DonationKind.MONTHLY,
-                                                    Donation.state == DonationState.SUCCEEDED)
+        sa.select(sa.func.count(Donation.id)).where(
+            Donation.kind == DonationKind.MONTHLY, Donation.state == DonationState.SUCCEEDED
+        )
     ).scalar_one()
     assert instalments == 2
 
@@ -182,9 +195,10 @@ def test_refund_of_a_monthly_instalment_finds_it(live_server, stripe_sandbox, go
         give(live_server, goal.slug, amount_minor="2000", frequency="monthly")
     )
     pay(stripe_sandbox, session_id)
-    subscription_id = settled_totals(stripe_sandbox, goal.id) and db.session.execute(
-        sa.select(Subscription.stripe_subscription_id)
-    ).scalar_one()
+    subscription_id = (
+        settled_totals(stripe_sandbox, goal.id)
+        and db.session.execute(sa.select(Subscription.stripe_subscription_id)).scalar_one()
+    )
     advanced = control(stripe_sandbox, f"subscriptions/{subscription_id}/advance")
     assert settled_totals(stripe_sandbox, goal.id) == (4_000, 2, 1)
     second = db.session.execute(
@@ -195,14 +209,14 @@ def test_refund_of_a_monthly_instalment_finds_it(live_server, stripe_sandbox, go
     assert settled_totals(stripe_sandbox, goal.id) == (2_000, 2, 1)
 
 
-def test_a_webhook_retry_after_a_failed_apply_is_applied(live_server, stripe_sandbox, goal, app,
-                                                         monkeypatch):
+def test_a_webhook_retry_after_a_failed_apply_is_applied(
+    live_server, stripe_sandbox, goal, app, monkeypatch
+):
     """While Stripe's API is unreachable from the app, charge.refunded fails; a retry applies it."""
     import time
 
-    from sandbox import RetryPolicy
-
     from donate.models import EventStatus, StripeEvent
+    from sandbox import RetryPolicy
 
     session_id = checkout_session_id(give(live_server, goal.slug, amount_minor="3000"))
     pay(stripe_sandbox, session_id)
@@ -235,14 +249,15 @@ def test_a_webhook_retry_after_a_failed_apply_is_applied(live_server, stripe_san
     row = charge_refunded()
     assert row.status is EventStatus.PROCESSED
     assert row.attempts >= 2
-    deliveries = requests.get(f"{stripe_sandbox.url}/_sandbox/deliveries",
-                              params={"event": row.event_id}, timeout=30).json()["data"]
+    deliveries = requests.get(
+        f"{stripe_sandbox.url}/_sandbox/deliveries", params={"event": row.event_id}, timeout=30
+    ).json()["data"]
     statuses = [attempt.get("status") for attempt in deliveries[0]["attempts"]]
     assert statuses[0] == 500 and statuses[-1] == 200
 
 
 def test_chaos_two_hundred_gifts_end_exact(live_server, stripe_sandbox, goal, app, monkeypatch):
-    """Duplicates, shuffled and late deliveries: totals equal what was paid less what was refunded."""
+    """Duplicated, shuffled, late deliveries: totals equal what was paid less what was refunded."""
     monkeypatch.setitem(app.config, "GIVE_RATE_LIMIT_PER_IP", "10000 per minute")
     control(stripe_sandbox, "chaos", duplicate=True, shuffle=True, late=0.05)
     rng = random.Random(2026)
@@ -251,8 +266,9 @@ def test_chaos_two_hundred_gifts_end_exact(live_server, stripe_sandbox, goal, ap
     sessions = []
     for _ in range(200):
         amount = rng.choice([500, 1_000, 2_500, 5_000, 12_345])
-        sessions.append((checkout_session_id(give(live_server, goal.slug, amount_minor=str(amount))),
-                         amount))
+        sessions.append(
+            (checkout_session_id(give(live_server, goal.slug, amount_minor=str(amount))), amount)
+        )
     for session_id, amount in sessions:
         if rng.random() < 0.1:
             pay(stripe_sandbox, session_id, outcome="declined")
@@ -262,8 +278,9 @@ def test_chaos_two_hundred_gifts_end_exact(live_server, stripe_sandbox, goal, ap
     assert stripe_sandbox.flush(timeout=120)
     db.session.expire_all()
     paid = db.session.execute(
-        sa.select(Donation.stripe_payment_intent_id, Donation.amount_minor)
-        .where(Donation.state == DonationState.SUCCEEDED)
+        sa.select(Donation.stripe_payment_intent_id, Donation.amount_minor).where(
+            Donation.state == DonationState.SUCCEEDED
+        )
     ).all()
     for pi, amount in paid[:40]:
         part = amount // 2

@@ -1,4 +1,4 @@
-"""Every parameter we send to Stripe has a name Stripe knows: mypy with stripe-python's own types."""
+"""Every parameter we send to Stripe has a name Stripe knows: mypy with stripe-python's types."""
 
 from __future__ import annotations
 
@@ -11,8 +11,14 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 def test_mypy_passes_on_the_payments_package():
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--follow-imports=silent", "--no-incremental",
-         "donate/payments"],
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--follow-imports=silent",
+            "--no-incremental",
+            "donate/payments",
+        ],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,

@@ -182,8 +182,13 @@ def test_charge_refunded_with_listed_refunds_counts_each_once(client):
     goal = make_goal()
     _donation, pi = _paid(client, goal)
     re = refund(pi, 3_000)
-    charge = shape("charge", id=new_id("ch"), payment_intent=pi, amount_refunded=3_000,
-                   refunds={"object": "list", "data": [re], "has_more": False})
+    charge = shape(
+        "charge",
+        id=new_id("ch"),
+        payment_intent=pi,
+        amount_refunded=3_000,
+        refunds={"object": "list", "data": [re], "has_more": False},
+    )
     post_event(client, event("charge.refunded", charge))
     post_event(client, event("refund.created", re))
     assert _totals(goal) == (7_000, 1, 1)
@@ -214,7 +219,9 @@ def test_lost_then_won_dispute(client):
 def test_inquiry_changes_nothing(client):
     goal = make_goal()
     _donation, pi = _paid(client, goal)
-    post_event(client, event("charge.dispute.created", dispute(pi, 10_000, "warning_needs_response")))
+    post_event(
+        client, event("charge.dispute.created", dispute(pi, 10_000, "warning_needs_response"))
+    )
     assert _totals(goal)[0] == 10_000
 
 
@@ -311,8 +318,13 @@ def test_subscription_cancellation_is_kept(client):
     donation = _pending(goal, 1_500, DonationKind.MONTHLY)
     session = checkout_session(donation, mode="subscription")
     post_event(client, event("checkout.session.completed", session))
-    sub = shape("subscription", id=session["subscription"], status="active",
-                cancel_at_period_end=True, metadata={"donate_donation_id": str(donation.id)})
+    sub = shape(
+        "subscription",
+        id=session["subscription"],
+        status="active",
+        cancel_at_period_end=True,
+        metadata={"donate_donation_id": str(donation.id)},
+    )
     post_event(client, event("customer.subscription.updated", sub))
     post_event(client, event("customer.subscription.deleted", {**sub, "status": "canceled"}))
     post_event(client, event("customer.subscription.updated", {**sub, "status": "active"}))
@@ -344,7 +356,9 @@ def test_foreign_events_are_stored_answered_200_and_change_nothing(client, path)
 def test_a_livemode_event_reaching_a_test_key_is_kept_visible(client):
     goal = make_goal()
     donation = _pending(goal)
-    evt = event("checkout.session.completed", checkout_session(donation, livemode=True), livemode=True)
+    evt = event(
+        "checkout.session.completed", checkout_session(donation, livemode=True), livemode=True
+    )
     assert post_event(client, evt).status_code == 200
     assert _totals(goal) == (0, 0, 0)
     stored = _stored(evt["id"])
@@ -370,7 +384,9 @@ def test_a_failed_apply_is_500_and_kept_for_the_retry(client):
     """charge.refunded without its refunds must ask Stripe; Stripe unreachable means retry later."""
     goal = make_goal()
     _donation, pi = _paid(client, goal)
-    charge = shape("charge", id=new_id("ch"), payment_intent=pi, amount_refunded=1_000, refunds=None)
+    charge = shape(
+        "charge", id=new_id("ch"), payment_intent=pi, amount_refunded=1_000, refunds=None
+    )
     evt = event("charge.refunded", charge)
     response = post_event(client, evt)
     assert response.status_code == 500
@@ -414,8 +430,9 @@ def test_charge_succeeded_before_the_session_is_parked_then_applied(client):
     donation = _pending(goal)
     session = checkout_session(donation)
     charge_id = new_id("ch")
-    early = event("charge.succeeded",
-                  shape("charge", id=charge_id, payment_intent=session["payment_intent"]))
+    early = event(
+        "charge.succeeded", shape("charge", id=charge_id, payment_intent=session["payment_intent"])
+    )
     post_event(client, early)
     assert _stored(early["id"]).status is EventStatus.PARKED
     post_event(client, event("checkout.session.completed", session))
@@ -427,13 +444,25 @@ def test_subscription_created_and_payment_failure_keep_its_state(client):
     goal = make_goal()
     donation = _pending(goal, 1_500, DonationKind.MONTHLY)
     subscription_id = new_id("sub")
-    sub = shape("subscription", id=subscription_id, status="active", cancel_at_period_end=False,
-                metadata={"donate_donation_id": str(donation.id)}, customer=new_id("cus"))
+    sub = shape(
+        "subscription",
+        id=subscription_id,
+        status="active",
+        cancel_at_period_end=False,
+        metadata={"donate_donation_id": str(donation.id)},
+        customer=new_id("cus"),
+    )
     post_event(client, event("customer.subscription.created", sub))
     row = db.session.execute(sa.select(Subscription)).scalar_one()
-    assert (row.stripe_subscription_id, row.status, row.goal_id) == (subscription_id, "active", goal.id)
+    assert (row.stripe_subscription_id, row.status, row.goal_id) == (
+        subscription_id,
+        "active",
+        goal.id,
+    )
     failed = invoice(subscription_id, donation, 1_500)
-    post_event(client, event("invoice.payment_failed", {**failed, "status": "open", "amount_paid": 0}))
+    post_event(
+        client, event("invoice.payment_failed", {**failed, "status": "open", "amount_paid": 0})
+    )
     db.session.refresh(row)
     assert row.status == "past_due"
     assert _totals(goal) == (0, 0, 0)

@@ -41,7 +41,7 @@ class Gift:
 
 
 def read_gift(public_goal: PublicGoal, form: dict[str, str], locale: str) -> Gift:
-    """Check a give request against the goal: open, amount within limits and rules, monthly allowed."""
+    """Check a gift against the goal: open, amount within its limits and rules, monthly allowed."""
     goal = public_goal.goal
     if not public_goal.accepting_gifts():
         phase = public_goal.phase()
@@ -106,7 +106,12 @@ def allowed_source_url(source_url: str | None, allowed_origins: list[str]) -> st
 
 
 def start_checkout(
-    public_goal: PublicGoal, gift: Gift, *, source_url: str | None, public_url: str, stripe: StripeGateway
+    public_goal: PublicGoal,
+    gift: Gift,
+    *,
+    source_url: str | None,
+    public_url: str,
+    stripe: StripeGateway,
 ) -> str:
     """Open a pending donation and its Checkout Session; return the URL to send the donor to.
 

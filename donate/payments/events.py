@@ -7,6 +7,7 @@ payment's PaymentIntent or charge id and applied again when the payment settles.
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,11 +19,13 @@ import sqlalchemy as sa
 from donate import ledger, money
 from donate.extensions import db
 from donate.models import (
+    DisputeStatus,
     Donation,
     DonationKind,
     DonationState,
     EventStatus,
     Goal,
+    RefundStatus,
     StripeEvent,
     Subscription,
     utcnow,
@@ -120,8 +123,10 @@ class EventApplier:
             mode = "live" if event_live else "test"
             ours = "live" if self.stripe.livemode else "test"
             return f"livemode mismatch: a {mode}-mode event reached an app using a {ours} key."
-        if isinstance(event_live, bool) and isinstance(object_live, bool) and (
-            event_live != object_live
+        if (
+            isinstance(event_live, bool)
+            and isinstance(object_live, bool)
+            and (event_live != object_live)
         ):
             return "livemode mismatch: the event and its object disagree."
         return None
@@ -139,7 +144,9 @@ class EventApplier:
             return None
         return donation
 
-    def _on_session_completed(self, session: dict[str, Any], event_type: str, cause: str) -> Outcome:
+    def _on_session_completed(
+        self, session: dict[str, Any], event_type: str, cause: str
+    ) -> Outcome:
         donation = self.donation_for_session(session)
         if donation is None:
             return not_ours("The session was not opened by donate.")
@@ -148,7 +155,7 @@ class EventApplier:
     def settle_session(
         self, donation: Donation, session: dict[str, Any], *, cause: str, event_type: str
     ) -> Outcome:
-        """Settle a one-time gift or link a monthly one; shared by the webhook and the return page."""
+        """Settle a one-time gift or link a monthly one (shared by webhook and return page)."""
         session_id = text(session, "id")
         customer_id = object_id(dig(session, "customer"))
         email = text(session, "customer_details", "email") or text(session, "customer_email")
@@ -174,9 +181,11 @@ class EventApplier:
             return Outcome(EventStatus.PROCESSED, note="Waiting for a delayed payment.")
         payment_intent = dig(session, "payment_intent")
         payment_intent_id = object_id(payment_intent)
-        charge_id = object_id(dig(payment_intent, "latest_charge")) if isinstance(
-            payment_intent, dict
-        ) else None
+        charge_id = (
+            object_id(dig(payment_intent, "latest_charge"))
+            if isinstance(payment_intent, dict)
+            else None
+        )
         ledger.settle_donation(
             donation.id,
             cause=cause,
@@ -206,7 +215,9 @@ class EventApplier:
 
     # --- payments, refunds, disputes --------------------------------------------------------
 
-    def _find_payment(self, payment_intent_id: str | None, charge_id: str | None) -> Donation | None:
+    def _find_payment(
+        self, payment_intent_id: str | None, charge_id: str | None
+    ) -> Donation | None:
         conditions = []
         if payment_intent_id:
             conditions.append(Donation.stripe_payment_intent_id == payment_intent_id)
@@ -248,52 +259,78 @@ class EventApplier:
             self._record_refund(donation, refund, cause)
         return APPLIED
 
-    def _on_refund(self, refund: dict[str, Any], _type: str, cause: str) -> Outcome:
-        payment_intent_id = object_id(dig(refund, "payment_intent"))
-        charge_id = object_id(dig(refund, "charge"))
+    def _payment_named_by(self, obj: dict[str, Any], what: str) -> Donation | Outcome:
+        """The donation a refund or dispute is about, or the outcome of parking it until we know."""
+        payment_intent_id = object_id(dig(obj, "payment_intent"))
+        charge_id = object_id(dig(obj, "charge"))
         donation = self._find_payment(payment_intent_id, charge_id)
-        if donation is None:
-            return self._park(payment_intent_id, charge_id, "refund")
+        return donation if donation is not None else self._park(payment_intent_id, charge_id, what)
+
+    def _on_refund(self, refund: dict[str, Any], _type: str, cause: str) -> Outcome:
+        donation = self._payment_named_by(refund, "refund")
+        if isinstance(donation, Outcome):
+            return donation
         return self._record_refund(donation, refund, cause)
 
     def _record_refund(self, donation: Donation, refund: dict[str, Any], cause: str) -> Outcome:
-        refund_id = text(refund, "id")
-        amount = whole(refund, "amount")
-        status = text(refund, "status")
-        if not refund_id or not amount or status not in {s.value for s in ledger.RefundStatus}:
-            return not_ours("The refund lacks an id, an amount or a known status.")
-        if (text(refund, "currency") or "").upper() != donation.currency:
-            return not_ours("The refund's currency differs from the gift's.")
-        ledger.record_refund(
+        return self._record_deduction(
             donation,
-            stripe_refund_id=refund_id,
-            amount_minor=money.from_stripe_amount(amount, donation.currency),
-            status=status,
-            cause=cause,
-            reason=text(refund, "reason"),
+            refund,
+            "refund",
+            RefundStatus,
+            cause,
+            lambda stripe_id, amount, status, reason: ledger.record_refund(
+                donation,
+                stripe_refund_id=stripe_id,
+                amount_minor=amount,
+                status=status,
+                cause=cause,
+                reason=reason,
+            ),
         )
-        return APPLIED
 
     def _on_dispute(self, dispute: dict[str, Any], _type: str, cause: str) -> Outcome:
-        payment_intent_id = object_id(dig(dispute, "payment_intent"))
-        charge_id = object_id(dig(dispute, "charge"))
-        donation = self._find_payment(payment_intent_id, charge_id)
-        if donation is None:
-            return self._park(payment_intent_id, charge_id, "dispute")
-        dispute_id = text(dispute, "id")
-        amount = whole(dispute, "amount")
-        status = text(dispute, "status")
-        if not dispute_id or not amount or status not in {s.value for s in ledger.DisputeStatus}:
-            return not_ours("The dispute lacks an id, an amount or a known status.")
-        if (text(dispute, "currency") or "").upper() != donation.currency:
-            return not_ours("The dispute's currency differs from the gift's.")
-        ledger.record_dispute(
+        donation = self._payment_named_by(dispute, "dispute")
+        if isinstance(donation, Outcome):
+            return donation
+        return self._record_deduction(
             donation,
-            stripe_dispute_id=dispute_id,
-            amount_minor=money.from_stripe_amount(amount, donation.currency),
-            status=status,
-            cause=cause,
-            reason=text(dispute, "reason"),
+            dispute,
+            "dispute",
+            DisputeStatus,
+            cause,
+            lambda stripe_id, amount, status, reason: ledger.record_dispute(
+                donation,
+                stripe_dispute_id=stripe_id,
+                amount_minor=amount,
+                status=status,
+                cause=cause,
+                reason=reason,
+            ),
+        )
+
+    @staticmethod
+    def _record_deduction(
+        donation: Donation,
+        obj: dict[str, Any],
+        what: str,
+        statuses: type[enum.StrEnum],
+        cause: str,
+        record: Callable[[str, int, str, str | None], object],
+    ) -> Outcome:
+        """Check a refund's or dispute's fields and currency, then hand it to the ledger."""
+        stripe_id = text(obj, "id")
+        amount = whole(obj, "amount")
+        status = text(obj, "status")
+        if not stripe_id or not amount or status not in {s.value for s in statuses}:
+            return not_ours(f"The {what} lacks an id, an amount or a known status.")
+        if (text(obj, "currency") or "").upper() != donation.currency:
+            return not_ours(f"The {what}'s currency differs from the gift's.")
+        record(
+            stripe_id,
+            money.from_stripe_amount(amount, donation.currency),
+            status,
+            text(obj, "reason"),
         )
         return APPLIED
 
@@ -324,7 +361,7 @@ class EventApplier:
     def _subscription_context(
         self, subscription_id: str | None, metadata: dict[str, Any]
     ) -> tuple[Donation | None, Subscription | None]:
-        """The donation that opened a subscription and our row for it, from metadata or our table."""
+        """The donation that opened a subscription and our row for it (metadata, else our table)."""
         subscription = None
         if subscription_id:
             subscription = db.session.execute(
@@ -397,11 +434,8 @@ class EventApplier:
 
     def _on_invoice_paid(self, invoice: dict[str, Any], _type: str, cause: str) -> Outcome:
         invoice_id = text(invoice, "id")
-        details = mapping(invoice, "parent", "subscription_details")
-        subscription_id = object_id(dig(details, "subscription")) or object_id(
-            dig(invoice, "subscription")
-        )
-        first, subscription = self._subscription_context(subscription_id, mapping(details, "metadata"))
+        subscription_id, metadata = _invoice_subscription(invoice)
+        first, subscription = self._subscription_context(subscription_id, metadata)
         if first is None or not invoice_id or not subscription_id:
             return not_ours("The invoice is not for a monthly gift opened by donate.")
         amount = whole(invoice, "amount_paid")
@@ -453,7 +487,9 @@ class EventApplier:
         self.release_parked(payment_intent_id, charge_id)
         return APPLIED
 
-    def _invoice_payment(self, invoice: dict[str, Any], invoice_id: str) -> tuple[str | None, str | None]:
+    def _invoice_payment(
+        self, invoice: dict[str, Any], invoice_id: str
+    ) -> tuple[str | None, str | None]:
         """The PaymentIntent and charge of a paid invoice, from its payments."""
         payments = listed(invoice, "payments") or self.stripe.list_invoice_payments(invoice_id)
         for payment in payments:
@@ -469,12 +505,10 @@ class EventApplier:
                 return payment_intent_id, charge_id
         return None, None
 
-    def _on_invoice_payment_failed(self, invoice: dict[str, Any], _type: str, cause: str) -> Outcome:
-        details = mapping(invoice, "parent", "subscription_details")
-        subscription_id = object_id(dig(details, "subscription")) or object_id(
-            dig(invoice, "subscription")
-        )
-        _first, subscription = self._subscription_context(subscription_id, mapping(details, "metadata"))
+    def _on_invoice_payment_failed(
+        self, invoice: dict[str, Any], _type: str, cause: str
+    ) -> Outcome:
+        _first, subscription = self._subscription_context(*_invoice_subscription(invoice))
         if subscription is None:
             return not_ours("The invoice is not for a monthly gift we know.")
         subscription.status = "past_due"
@@ -495,3 +529,13 @@ class EventApplier:
             stripe_subscription=data,
         )
         return APPLIED
+
+
+def _invoice_subscription(invoice: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    """An invoice's subscription and its metadata: `parent.subscription_details` since API
+    2025-03-31, the removed `invoice.subscription` before."""
+    details = mapping(invoice, "parent", "subscription_details")
+    subscription_id = object_id(dig(details, "subscription")) or object_id(
+        dig(invoice, "subscription")
+    )
+    return subscription_id, mapping(details, "metadata")

@@ -64,7 +64,9 @@ def reconcile(
     applier = EventApplier(stripe)
     report = ReconcileReport()
     created_gte = int(since.timestamp())
-    walks: list[tuple[str, Callable[..., dict[str, Any]], Callable[[dict[str, Any]], str | None]]] = [
+    walks: list[
+        tuple[str, Callable[..., dict[str, Any]], Callable[[dict[str, Any]], str | None]]
+    ] = [
         ("session", stripe.list_checkout_sessions, _session_event_type),
         ("invoice", stripe.list_invoices, lambda _i: "invoice.paid"),
         ("refund", stripe.list_refunds, lambda _r: "refund.updated"),
@@ -80,8 +82,10 @@ def reconcile(
             before = _totals_version()
             with db.session.begin_nested():
                 outcome = applier.apply_object(event_type, obj, cause=CAUSE)
-            report.count(kind, applied=outcome.status == EventStatus.PROCESSED
-                         and _totals_version() != before)
+            report.count(
+                kind,
+                applied=outcome.status == EventStatus.PROCESSED and _totals_version() != before,
+            )
             db.session.commit()
     for event in _pages(stripe.list_undelivered_events, created_gte):
         on_item("undelivered event")

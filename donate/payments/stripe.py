@@ -347,9 +347,7 @@ class StripeGateway:
             "payment_method_update": {"enabled": True},
         }
         try:
-            existing = self._client.v1.billing_portal.configurations.list(
-                {"limit": 100}
-            ).to_dict()
+            existing = self._client.v1.billing_portal.configurations.list({"limit": 100}).to_dict()
             for configuration in existing.get("data") or []:
                 if (configuration.get("metadata") or {}).get("donate") == "portal":
                     updated = self._client.v1.billing_portal.configurations.update(
@@ -386,8 +384,10 @@ def verify_event(payload: bytes, signature_header: str | None, secret: str) -> d
         event = json.loads(payload)
     except ValueError:
         raise InvalidSignature("The body is not JSON.") from None
-    if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(
-        event.get("type"), str
+    if (
+        not isinstance(event, dict)
+        or not isinstance(event.get("id"), str)
+        or not isinstance(event.get("type"), str)
     ):
         raise InvalidSignature("The body is not a Stripe event.")
     return event

@@ -1,4 +1,4 @@
-"""Reading Stripe's JSON defensively: payloads of other integrations and API versions lack fields."""
+"""Read Stripe's JSON defensively: other integrations' and API versions' payloads lack fields."""
 
 from __future__ import annotations
 

@@ -133,7 +133,9 @@ def came_back():  # noqa: ANN201
             goal=goal,
             back=checkout.thanks_url(donation, current_app.config["PUBLIC_URL"], goal.slug),
             session_id=session_id,
-            amount=money.format_amount(donation.amount_minor, donation.currency, donation.locale or "en"),
+            amount=money.format_amount(
+                donation.amount_minor, donation.currency, donation.locale or "en"
+            ),
         )
     return redirect(checkout.thanks_url(donation, current_app.config["PUBLIC_URL"], goal.slug), 303)
 
@@ -151,7 +153,8 @@ def customer_portal():  # noqa: ANN201
         if not customer_id:
             abort(404, description="We could not find the monthly gift to manage.")
         portal = gateway().create_portal_session(
-            customer=customer_id, return_url=current_app.config["PUBLIC_URL"] + url_for("public.home")
+            customer=customer_id,
+            return_url=current_app.config["PUBLIC_URL"] + url_for("public.home"),
         )
     except PaymentProviderError as error:
         return render_template("give/problem.html", message=error.user_message, back=None), 502
