@@ -171,12 +171,21 @@ def test_monthly_gift_advance_and_cancel_through_the_portal(live_server, stripe_
             timeout=30,
         )
         assert portal.status_code == 303
-        assert "/portal/" in portal.headers["Location"]
-    control(
-        stripe_sandbox,
-        f"subscriptions/{subscription.stripe_subscription_id}/cancel",
-        at_period_end=True,
-    )
+        portal_url = portal.headers["Location"]
+        assert "/portal/" in portal_url
+        assert subscription.stripe_subscription_id in browser.get(portal_url, timeout=30).text
+        cancelled = browser.post(
+            portal_url,
+            data={
+                "subscription": subscription.stripe_subscription_id,
+                "action": "cancel_at_period_end",
+            },
+            timeout=30,
+        )
+        assert cancelled.status_code == 200
+    assert stripe_sandbox.flush(timeout=30)
+    db.session.expire_all()
+    assert db.session.execute(sa.select(Subscription.cancel_at_period_end)).scalar_one() is True
     control(stripe_sandbox, f"subscriptions/{subscription.stripe_subscription_id}/advance")
     assert settled_totals(stripe_sandbox, goal.id) == (3_000, 2, 1)
     db.session.expire_all()
