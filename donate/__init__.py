@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -70,11 +71,10 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from donate.api import api
-    from donate.public import public
-    from donate.widget import widget
-
     from donate.payments.views import give
     from donate.payments.webhooks import webhooks
+    from donate.public import public
+    from donate.widget import widget
 
     app.register_blueprint(public)
     app.register_blueprint(api)
@@ -88,9 +88,10 @@ def _wants_json() -> bool:
     if request.path.startswith("/api/") or request.path == "/healthz":
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
-        "text/html"
-    ]
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
 def _register_error_pages(app: Flask) -> None:

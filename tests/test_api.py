@@ -154,6 +154,7 @@ def test_home_page_links_to_active_goals(client, db_session):
     make_goal(slug="home-goal", title="Fund the night desk")
     page = client.get("/").get_data(as_text=True)
     assert "Fund the night desk" in page
+    assert 'href="/g/home-goal"' in page
     assert "/api/v1/goals/home-goal" in page
 
 

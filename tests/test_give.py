@@ -164,3 +164,20 @@ def test_a_goal_has_a_higher_ceiling_across_donors(frame_client, app, monkeypatc
         for n in range(6)
     ]
     assert codes == [422] * 5 + [429]
+
+
+def test_a_refused_form_gift_shows_the_widget_again_with_the_donors_input(frame_client):
+    goal = make_goal(make_site(allowed_origins=["http://localhost:*"]))
+    response = _give(
+        frame_client, goal.slug, amount="2", name="Ada Lovelace", message="For the night desk",
+        source_url="http://localhost:8123/story", locale="de",
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'value="2"' in page
+    assert "Ada Lovelace" in page
+    assert "For the night desk" in page
+    assert "http://localhost:8123/story" in page
+    assert "Die kleinste mögliche Spende" in page  # in the widget's language
+    assert response.headers["Cache-Control"] == "no-store"
+    assert _donations() == 0

@@ -24,6 +24,8 @@ from donate.origins import normalise_origin, origin_of
 from donate.payments import checkout
 from donate.payments.events import EventApplier
 from donate.payments.stripe import PaymentProviderError, gateway
+from donate.widget.amount_input import explain_amount_error
+from donate.widget.views import render_full_widget
 
 give = Blueprint("give", __name__)
 
@@ -83,14 +85,26 @@ def start(slug: str):  # noqa: ANN201
         locale = parse_locale(form.get("locale"), public_goal.site_locale)
     except BadLocale:
         locale = parse_locale(None, public_goal.site_locale)
-    try:
-        gift = checkout.read_gift(public_goal, form, locale)
-    except checkout.GiftError as error:
-        return _problem(str(error), 422, public_goal=public_goal, field=error.field)
-    except money.AmountError as error:
-        return _problem(str(error), 422, public_goal=public_goal)
     site_origins = public_goal.goal.site.allowed_origins or []
     source_url = checkout.allowed_source_url(form.get("source_url"), site_origins)
+    try:
+        gift = checkout.read_gift(public_goal, form, locale)
+    except (checkout.GiftError, money.AmountError) as error:
+        if isinstance(error, money.AmountError):
+            message, field = explain_amount_error(error, public_goal, locale), "amount"
+        else:
+            message, field = str(error), error.field
+        if _wants_json():
+            return jsonify(error=message, field=field), 422
+        # The widget again, with the sentence beside the amount and what the donor typed kept.
+        return render_full_widget(
+            public_goal,
+            locale=locale,
+            status=422,
+            error=message,
+            values=form,
+            source_url=source_url,
+        )
     try:
         url = checkout.start_checkout(
             public_goal,

@@ -25,10 +25,16 @@ class InlineAsset:
     csp_hash: str
 
 
+def _compact(source: str) -> str:
+    """Drop indentation, blank lines and whole-line // comments: bytes every frame would carry."""
+    lines = (line.strip() for line in source.splitlines())
+    return "\n".join(line for line in lines if line and not line.startswith("//"))
+
+
 @lru_cache(maxsize=16)
 def inline_asset(name: str) -> InlineAsset:
-    """Read donate/static/NAME once per process."""
-    text = (STATIC_DIR / name).read_text(encoding="utf-8").strip()
+    """Read donate/static/NAME once per process, compacted for inlining."""
+    text = _compact((STATIC_DIR / name).read_text(encoding="utf-8"))
     return InlineAsset(text=text, csp_hash=csp_hash(text))
 
 

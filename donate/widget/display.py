@@ -103,7 +103,7 @@ def describe_goal(public_goal: PublicGoal, locale: str, now: datetime | None = N
     now = now or utcnow()
     goal = public_goal.goal
     code = goal.currency
-    time_zone = goal.site.time_zone if goal.site is not None else "UTC"
+    time_zone = goal.site.time_zone
 
     def amount(value: int) -> str:
         return money.format_amount(value, code, locale, compact=True)
@@ -114,10 +114,10 @@ def describe_goal(public_goal: PublicGoal, locale: str, now: datetime | None = N
     percent_text = format_percent(Decimal(percent) / 100, locale=locale)
     summary = gettext("%(raised)s raised of %(target)s", raised=raised, target=target)
     donors_text = ngettext(
-        "%(num)s donor",
-        "%(num)s donors",
+        "%(count)s donor",
+        "%(count)s donors",
         goal.donor_count,
-        num=format_decimal(goal.donor_count, locale=locale),
+        count=format_decimal(goal.donor_count, locale=locale),
     )
     opens_on = _local_date(goal.starts_at, time_zone, locale) if goal.starts_at else None
     milestones = tuple(
@@ -133,7 +133,9 @@ def describe_goal(public_goal: PublicGoal, locale: str, now: datetime | None = N
         slug=goal.slug,
         title=goal.title,
         description=tuple(
-            part.strip() for part in (goal.description or "").split("\n\n") if part.strip()
+            part.strip()
+            for part in (goal.description or "").replace("\r\n", "\n").split("\n\n")
+            if part.strip()
         ),
         locale=locale,
         language=locale.split("_")[0],

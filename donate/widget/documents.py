@@ -108,13 +108,12 @@ def _render(
         display = describe_goal(public_goal, locale)
         styles = [inline_asset("widget.css").text, *extra_styles, _dynamic_style(colour, display)]
         script = inline_asset("widget.js")
-        site = public_goal.goal.site
         html = render_template(
             template,
             d=display,
             styles=[Markup(style) for style in styles],
             script=Markup(script.text),
-            origins=" ".join(site.allowed_origins or []) if site is not None else "",
+            origins=" ".join(public_goal.goal.site.allowed_origins or []),
             goal_url=f"/g/{display.slug}",
             give_url=f"/give/{display.slug}",
             limits={

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from donate.extensions import db
 from donate.goal_view import PublicGoal
-from donate.models import Donation, DonationKind, DonationState, Goal, GoalStatus, Site
+from donate.models import Donation, DonationKind, DonationState, Goal, GoalStatus
 
 WALL_SIZE = 20
 WALL_KINDS = (DonationKind.ONE_TIME, DonationKind.MONTHLY, DonationKind.OFFLINE, DonationKind.DEMO)
@@ -19,15 +20,17 @@ def find_widget_goal(slug: str) -> PublicGoal | None:
     """Read a public goal and its whole site row in one query (goal.site then costs nothing)."""
     if not slug or len(slug) > 80:
         return None
-    row = db.session.execute(
-        sa.select(Goal, Site)
-        .join(Site, Site.id == Goal.site_id)
+    goal = db.session.execute(
+        sa.select(Goal)
+        .join(Goal.site)
+        # Fill goal.site from the same row: the session holds loaded objects only weakly, so
+        # a site fetched alongside but not attached would be gone, and re-read, by first use.
+        .options(orm.contains_eager(Goal.site))
         .where(Goal.slug == slug, Goal.status != GoalStatus.DRAFT)
-    ).first()
-    if row is None:
+    ).scalar_one_or_none()
+    if goal is None:
         return None
-    goal, site = row
-    return PublicGoal(goal=goal, site_locale=site.default_locale)
+    return PublicGoal(goal=goal, site_locale=goal.site.default_locale)
 
 
 @dataclass(frozen=True)

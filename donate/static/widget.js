@@ -1,0 +1,127 @@
+(function () {
+  "use strict";
+  // Runs inside our frame (or on the goal page). The loader put the article's origin and URL in
+  // our query string: we cannot learn them otherwise.
+  var doc = document, root = doc.documentElement, query = new URLSearchParams(location.search);
+  var parentOrigin = query.get("origin") || "", page = query.get("page") || "";
+  var allowed = (root.getAttribute("data-origins") || "").split(" ").filter(Boolean);
+
+  function isAllowed(origin) {
+    // Same rule as donate/origins.py: exact match, or "scheme://host:*" for any port.
+    return !!origin && (origin === location.origin || allowed.some(function (entry) {
+      return entry === origin ||
+        (entry.slice(-2) === ":*" && origin.replace(/:\d+$/, "") === entry.slice(0, -2));
+    }));
+  }
+
+  var framed = window.parent !== window, trusted = framed && isAllowed(parentOrigin);
+  if (trusted && window.ResizeObserver) {
+    // Size messages go to the embedding page's origin only, never to "*".
+    var lastHeight = 0;
+    var report = function () {
+      var height = Math.ceil(root.getBoundingClientRect().height);
+      if (height !== lastHeight) {
+        lastHeight = height;
+        window.parent.postMessage({ donate: "size", height: height }, parentOrigin);
+      }
+    };
+    new ResizeObserver(report).observe(root);
+    report();
+  }
+
+  var form = doc.getElementById("give");
+  if (!form) return;
+  var fields = form.elements;
+  if (trusted && page) {
+    try {
+      if (new URL(page).origin === parentOrigin) fields.source_url.value = page.split("#")[0];
+    } catch (ignored) { /* not a URL: donors return to the goal page */ }
+  }
+  var article = query.get("article");
+  if (article && !fields.article.value) fields.article.value = article.slice(0, 200);
+
+  var data = form.dataset;
+  if (window.origin === "null") {
+    // A sandbox without allow-same-origin: our server could not tell the gift came from us.
+    var link = doc.createElement("a");
+    link.href = data.page;
+    link.target = "_blank";
+    link.rel = "noopener";
+    link.textContent = data.fallback;
+    form.replaceWith(link);
+    return;
+  }
+
+  var amount = fields.amount, error = doc.getElementById("amount-error");
+  var presets = form.querySelectorAll("input[name=amount_minor]");
+  var exponent = +data.exp, step = +data.step, minimum = +data.min, maximum = +data.max;
+
+  function groupsValid(groups) {
+    // "1,000,000" or, where the locale groups so, "10,00,000"; never "0.500" or "1,00".
+    if (groups.length < 2) return true;
+    if (!/^[1-9]\d{0,2}$/.test(groups[0])) return false;
+    return [3, +data.grp2].some(function (size) {
+      return groups[groups.length - 1].length === 3 && groups[0].length <= size &&
+        groups.slice(1, -1).every(function (g) { return g.length === size; });
+    });
+  }
+
+  // Mirrors money.parse_amount for what people commonly type; the server decides in the end.
+  function check(text) {
+    text = text.normalize("NFKC").replace(/[\s'’]/g, "").replace(/([.,])[-–—]{1,2}$/, "");
+    if (/^[-−–—]/.test(text.replace(/^[^\d.,\-−–—]+/, ""))) return "positive";
+    text = text.replace(/^[^\d.,]+|[^\d.,]+$/g, "");
+    if (!text || /[^\d.,]/.test(text)) return "nan";
+    var parts = text.split(/[.,]/), separators = text.replace(/\d/g, ""), whole, fraction = "";
+    if (parts.some(function (p) { return !p; })) return "nan";
+    if (separators) {
+      var last = separators.slice(-1);
+      if (separators.replace(new RegExp("\\" + last, "g"), "").length) {
+        // Two kinds: the last one is the decimal separator.
+        if (separators.indexOf(last) !== separators.length - 1) return "several";
+        fraction = parts.pop();
+        if (!groupsValid(parts)) return "groups";
+      } else if (separators.length > 1) {
+        if (!groupsValid(parts)) return last === data.dec ? "several" : "groups";
+      } else if (parts[1].length === 3 && groupsValid(parts)) {
+        if (last === data.dec) fraction = parts.pop();
+        else if (last !== data.grp) return "ambiguous";
+      } else {
+        fraction = parts.pop();
+      }
+    }
+    whole = parts.join("").replace(/^0+/, "");
+    if (fraction.length > exponent) return "decimals";
+    if (whole.length > 13) return "max";
+    var value = (+whole || 0) * Math.pow(10, exponent) + (+(fraction + "000").slice(0, exponent) || 0);
+    if (value <= 0) return "positive";
+    if (value % step) return "step";
+    if (value < minimum) return "min";
+    if (value > maximum) return "max";
+    return "";
+  }
+
+  function clear() {
+    error.hidden = true;
+    error.textContent = "";
+    amount.removeAttribute("aria-invalid");
+  }
+
+  amount.addEventListener("input", function () {
+    if (amount.value) presets.forEach(function (radio) { radio.checked = false; });
+    clear();
+  });
+  presets.forEach(function (radio) {
+    radio.addEventListener("change", function () { amount.value = ""; clear(); });
+  });
+  form.addEventListener("submit", function (event) {
+    var typed = amount.value.trim();
+    var reason = typed ? check(typed) : form.querySelector("input[name=amount_minor]:checked") ? "" : "empty";
+    if (!reason) return;
+    event.preventDefault();
+    error.textContent = data["m" + reason[0].toUpperCase() + reason.slice(1)];
+    error.hidden = false;
+    amount.setAttribute("aria-invalid", "true");
+    amount.focus();
+  });
+})();
