@@ -70,6 +70,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from donate.admin import admin
     from donate.api import api
     from donate.payments.views import give
     from donate.payments.webhooks import webhooks
@@ -81,6 +82,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(widget)
     app.register_blueprint(give)
     app.register_blueprint(webhooks)
+    app.register_blueprint(admin)
 
 
 def _wants_json() -> bool:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
@@ -38,11 +39,22 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from None
 
 
+def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}.")
+
+
 def normalise_database_url(url: str) -> str:
     """Point plain postgres URLs at psycopg 3, the driver we install."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -66,6 +78,13 @@ class Settings:
     stripe_api_base: str
     redis_url: str
     trusted_proxies: int
+    # Outgoing mail (dashboard invitations and password resets); no host: written to a folder.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    mail_from: str = "donate <no-reply@localhost>"
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -73,9 +92,7 @@ class Settings:
         environ = os.environ if environ is None else environ
         env = environ.get("DONATE_ENV", "development").strip().lower() or "development"
         if env not in ENVIRONMENTS:
-            raise ConfigError(
-                f"DONATE_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}."
-            )
+            raise ConfigError(f"DONATE_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}.")
         return cls(
             env=env,
             secret_key=environ.get("SECRET_KEY", "").strip(),
@@ -90,6 +107,12 @@ class Settings:
             stripe_api_base=environ.get("STRIPE_API_BASE", "").strip().rstrip("/"),
             redis_url=environ.get("REDIS_URL", "").strip(),
             trusted_proxies=_int(environ, "TRUSTED_PROXIES", 0),
+            smtp_host=environ.get("SMTP_HOST", "").strip(),
+            smtp_port=_int(environ, "SMTP_PORT", 587),
+            smtp_username=environ.get("SMTP_USERNAME", "").strip(),
+            smtp_password=environ.get("SMTP_PASSWORD", ""),
+            smtp_starttls=_flag(environ, "SMTP_STARTTLS", True),
+            mail_from=environ.get("MAIL_FROM", "").strip() or "donate <no-reply@localhost>",
         )
 
     def check_production(self) -> None:
@@ -135,4 +158,13 @@ class Settings:
             "REMEMBER_COOKIE_SECURE": secure,
             "WTF_CSRF_TIME_LIMIT": None,
             "JSON_SORT_KEYS": False,
+            "DASHBOARD_ENABLED": True,
+            "SIGN_IN_RATE_LIMIT": "10 per minute",
+            "SMTP_HOST": self.smtp_host,
+            "SMTP_PORT": self.smtp_port,
+            "SMTP_USERNAME": self.smtp_username,
+            "SMTP_PASSWORD": self.smtp_password,
+            "SMTP_STARTTLS": self.smtp_starttls,
+            "MAIL_FROM": self.mail_from,
+            "MAIL_FOLDER": str(INSTANCE_DIR / "mail"),
         }

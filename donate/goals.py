@@ -207,3 +207,11 @@ def has_gifts(goal: Goal) -> bool:
         ).first()
         is not None
     )
+
+
+def update_site(site: Site, settings: SiteSettings) -> Site:
+    """Change a site's settings after checking every one, as create_site does."""
+    for name, value in _checked_site(settings).items():
+        setattr(site, name, value)
+    db.session.flush()
+    return site

@@ -694,3 +694,46 @@ def link_stripe_ids(donation_id: int, **ids: str | int | None) -> None:
             .values({column: value})
             .execution_options(synchronize_session=False)
         )
+
+
+def correct_offline_gift(donation_id: int, *, amount_minor: int, reason: str, cause: str) -> bool:
+    """Change a counted offline gift's amount (a typo, a cheque for less), with a reason.
+
+    The goal's total moves by the difference; the reason is kept on the gift's note. Returns
+    False when the gift already has this amount, so a repeat changes nothing.
+    """
+    if amount_minor <= 0:
+        raise LedgerError("A gift must be more than zero; void it instead.")
+    if not reason.strip():
+        raise LedgerError("Say why the amount is corrected.")
+    donation = _fresh(Donation, donation_id)
+    if donation.kind != DonationKind.OFFLINE:
+        raise LedgerError("Only offline gifts can be corrected; refund a card payment instead.")
+    if donation.state != DonationState.SUCCEEDED:
+        raise LedgerError(f"Only a counted gift can be corrected; this one is {donation.state}.")
+    if amount_minor < donation.refunded_minor + donation.disputed_minor:
+        raise LedgerError("The amount cannot be less than what was already taken off it.")
+    if amount_minor == donation.amount_minor:
+        return False
+    note = "\n".join(part for part in (donation.note, f"Corrected: {reason.strip()}") if part)
+    changed = db.session.execute(
+        sa.update(Donation)
+        .where(
+            Donation.id == donation_id,
+            Donation.state == DonationState.SUCCEEDED,
+            Donation.amount_minor == donation.amount_minor,
+        )
+        .values(amount_minor=amount_minor, state_cause=cause, note=note)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not changed:
+        raise LedgerError("The gift changed while it was being corrected; look again and retry.")
+    _change_totals(
+        donation.goal_id,
+        donation_id=donation.id,
+        action="correct",
+        cause=cause,
+        raised=amount_minor - donation.amount_minor,
+    )
+    db.session.expire(donation)
+    return True

@@ -1,0 +1,249 @@
+"""Dashboard pages for donations: the list and export, one gift's history, refunds, offline gifts,
+corrections, hidden messages and erasure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Response,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+
+from donate import ledger, money
+from donate.admin import donors, export, gifts, refunds, scoping
+from donate.admin.blueprint import admin
+from donate.admin.donations import Filters, history, page_of
+from donate.admin.forms import (
+    CorrectGiftForm,
+    DonationFilterForm,
+    EraseDonorForm,
+    MessageVisibilityForm,
+    OfflineGiftForm,
+    RefundForm,
+    VoidGiftForm,
+)
+from donate.admin.local_time import today
+from donate.admin.scoping import current_site, requires
+from donate.admin.views import Page
+from donate.extensions import db
+from donate.models import Donation, DonationKind, DonationState, Role
+
+
+def _filters() -> tuple[DonationFilterForm, Filters]:
+    """Read the list's filters from the query string; a field that does not parse is ignored."""
+    form = DonationFilterForm(request.args, goals=scoping.site_goals())
+    form.validate()
+
+    def valid(field: Any) -> Any:
+        return None if field.errors else field.data
+
+    state, kind = valid(form.state), valid(form.kind)
+    return form, Filters(
+        goal_id=form.goal_id if not form.goal.errors else None,
+        state=DonationState(state) if state else None,
+        kind=DonationKind(kind) if kind else None,
+        start=valid(form.start),
+        end=valid(form.end),
+        search=valid(form.q) or "",
+    )
+
+
+@admin.get("/sites/<int:site_id>/donations")
+def donations() -> Page:
+    """The site's donations, filtered and a page at a time."""
+    form, filters = _filters()
+    page = page_of(current_site(), filters, request.args.get("page", 1, type=int))
+    query = {key: value for key, value in request.args.items() if key != "page" and value}
+    return render_template("admin/donations.html", form=form, page=page, query=query)
+
+
+@admin.get("/sites/<int:site_id>/donations.csv")
+def export_donations() -> Response:
+    """The filtered donations as a CSV file, streamed."""
+    _form, filters = _filters()
+    site = current_site()
+    response = Response(
+        stream_with_context(export.stream(site, filters)), mimetype="text/csv; charset=utf-8"
+    )
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{export.filename(site, filters)}"'
+    )
+    return response
+
+
+def _detail(donation: Donation, status: int = 200, **forms: Any) -> Page:
+    """The donation page, with any form that failed keeping its input and errors."""
+    site = current_site()
+    locale = site.default_locale
+    refundable = refunds.refundable_minor(donation)
+    forms.setdefault(
+        "refund_form",
+        RefundForm(
+            formdata=None,
+            data={"request_key": refunds.new_request_key()},
+            currency=donation.currency,
+            locale=locale,
+            refundable_minor=refundable,
+        ),
+    )
+    forms.setdefault(
+        "correct_form", CorrectGiftForm(formdata=None, currency=donation.currency, locale=locale)
+    )
+    forms.setdefault("void_form", VoidGiftForm(formdata=None))
+    forms.setdefault(
+        "message_form",
+        MessageVisibilityForm(
+            formdata=None, data={"visibility": "shown" if donation.message_hidden else "hidden"}
+        ),
+    )
+    forms.setdefault("erase_form", EraseDonorForm(formdata=None))
+    return render_template(
+        "admin/donation.html",
+        donation=donation,
+        goal=donation.goal,
+        history=history(site, donation),
+        refundable_minor=refundable,
+        can_refund=refunds.can_refund(donation),
+        **forms,
+    ), status
+
+
+@admin.get("/sites/<int:site_id>/donations/<int:donation_id>")
+def donation(donation_id: int) -> Page:
+    """One gift: amounts, donor, source, refunds, disputes and its whole history."""
+    return _detail(scoping.donation_or_404(donation_id))
+
+
+def _back_to(donation: Donation) -> Page:
+    return redirect(url_for("admin.donation", donation_id=donation.id))
+
+
+@admin.post("/sites/<int:site_id>/donations/<int:donation_id>/refund")
+@requires(Role.EDITOR)
+def refund(donation_id: int) -> Page:
+    """Ask Stripe to refund all or part of a gift."""
+    gift = scoping.donation_or_404(donation_id)
+    form = RefundForm(
+        currency=gift.currency,
+        locale=current_site().default_locale,
+        refundable_minor=refunds.refundable_minor(gift),
+    )
+    if form.validate_on_submit() and form.amount_minor is not None:
+        try:
+            refunds.request_refund(
+                gift,
+                amount_minor=form.amount_minor,
+                reason=form.reason.data,
+                request_key=form.request_key.data,
+            )
+        except refunds.RefundRefused as problem:
+            db.session.rollback()
+            form.amount.errors.append(str(problem))
+        else:
+            db.session.commit()
+            shown = money.format_amount(form.amount_minor, gift.currency, g.site.default_locale)
+            flash(
+                f"Stripe is refunding {shown}. The goal's total changes when Stripe confirms "
+                f"the refund, usually within a minute.",
+                "info",
+            )
+            return _back_to(gift)
+    return _detail(gift, 422, refund_form=form)
+
+
+@admin.post("/sites/<int:site_id>/donations/<int:donation_id>/message")
+@requires(Role.EDITOR)
+def message_visibility(donation_id: int) -> Page:
+    """Hide a donor's public message from the goal page, or show it again."""
+    gift = scoping.donation_or_404(donation_id)
+    form = MessageVisibilityForm()
+    if not form.validate_on_submit():
+        return _detail(gift, 422, message_form=form)
+    if gifts.set_message_hidden(gift, form.hidden):
+        db.session.commit()
+    flash("The message is hidden." if form.hidden else "The message is shown again.", "info")
+    return _back_to(gift)
+
+
+@admin.post("/sites/<int:site_id>/donations/<int:donation_id>/correct")
+@requires(Role.EDITOR)
+def correct_gift(donation_id: int) -> Page:
+    """Correct an offline gift's amount, with a reason."""
+    gift = scoping.donation_or_404(donation_id)
+    form = CorrectGiftForm(currency=gift.currency, locale=current_site().default_locale)
+    if form.validate_on_submit() and form.amount_minor is not None:
+        try:
+            gifts.correct(gift, form.amount_minor, form.reason.data)
+        except ledger.LedgerError as problem:
+            db.session.rollback()
+            form.amount.errors.append(str(problem))
+        else:
+            db.session.commit()
+            flash("The amount is corrected and the goal's total with it.", "info")
+            return _back_to(gift)
+    return _detail(gift, 422, correct_form=form)
+
+
+@admin.post("/sites/<int:site_id>/donations/<int:donation_id>/void")
+@requires(Role.EDITOR)
+def void_gift(donation_id: int) -> Page:
+    """Void an offline gift entered by mistake, with a reason."""
+    gift = scoping.donation_or_404(donation_id)
+    form = VoidGiftForm()
+    if form.validate_on_submit():
+        try:
+            gifts.void(gift, form.reason.data)
+        except ledger.LedgerError as problem:
+            db.session.rollback()
+            form.reason.errors.append(str(problem))
+        else:
+            db.session.commit()
+            flash("The gift is voided; it no longer counts towards the goal.", "info")
+            return _back_to(gift)
+    return _detail(gift, 422, void_form=form)
+
+
+@admin.post("/sites/<int:site_id>/donations/<int:donation_id>/erase")
+@requires(Role.EDITOR)
+def erase_donor(donation_id: int) -> Page:
+    """Erase the donor's personal data from all their gifts to this site; amounts stay."""
+    gift = scoping.donation_or_404(donation_id)
+    form = EraseDonorForm()
+    if not form.validate_on_submit():
+        return _detail(gift, 422, erase_form=form)
+    count = donors.erase(current_site(), gift)
+    db.session.commit()
+    flash(
+        f"The donor's personal data is erased from {count} gift(s); the amounts still count.",
+        "info",
+    )
+    return _back_to(gift)
+
+
+@admin.route("/sites/<int:site_id>/donations/offline", methods=["GET", "POST"])
+@requires(Role.EDITOR)
+def offline_gift() -> Page:
+    """Enter a gift received as cash, cheque or bank transfer."""
+    site = current_site()
+    goals = scoping.site_goals()
+    form = OfflineGiftForm(site=site, goals=goals, data={"received_on": today(site.time_zone)})
+    if not goals:
+        flash("Create a goal first: an offline gift counts towards a goal.", "error")
+        return redirect(url_for("admin.new_goal"))
+    if form.validate_on_submit():
+        gift = gifts.record_offline(site, form)
+        if gift is not None:
+            db.session.commit()
+            flash("The offline gift is recorded and counts towards the goal.", "info")
+            return _back_to(gift)
+        db.session.rollback()
+    return render_template("admin/offline_gift.html", form=form), (
+        422 if form.is_submitted() else 200
+    )

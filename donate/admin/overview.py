@@ -1,0 +1,103 @@
+"""The overview: each goal's numbers, and whether Stripe's webhooks are arriving as they should."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from donate.extensions import db
+from donate.models import EventStatus, Goal, Site, StripeEvent, Subscription, utcnow
+from donate.payments.stripe import gateway
+
+# Stripe's statuses of a subscription that still bills the donor.
+LIVE_SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due")
+MISMATCH_WINDOW = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class GoalLine:
+    """One goal as the overview lists it."""
+
+    goal: Goal
+    monthly_donors: int
+
+
+def goal_lines(site: Site) -> list[GoalLine]:
+    """The site's goals, open ones first, with how many monthly gifts are running for each."""
+    monthly = (
+        sa.select(Subscription.goal_id, sa.func.count(Subscription.id).label("running"))
+        .where(Subscription.status.in_(LIVE_SUBSCRIPTION_STATUSES))
+        .group_by(Subscription.goal_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(Goal, sa.func.coalesce(monthly.c.running, 0))
+        .outerjoin(monthly, monthly.c.goal_id == Goal.id)
+        .where(Goal.site_id == site.id)
+        .order_by(Goal.status, Goal.id.desc())
+    ).all()
+    return [GoalLine(goal=goal, monthly_donors=int(running)) for goal, running in rows]
+
+
+@dataclass
+class StripeHealth:
+    """What the webhook inbox says about the connection to Stripe."""
+
+    livemode: bool
+    last_event_at: datetime | None
+    last_event_type: str | None
+    other_mode_events: int
+    failed_events: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def stripe_health() -> StripeHealth:
+    """Last webhook, test or live mode, and warnings a site owner should act on."""
+    livemode = gateway().livemode
+    last = db.session.execute(
+        sa.select(StripeEvent.received_at, StripeEvent.type)
+        .order_by(StripeEvent.received_at.desc(), StripeEvent.id.desc())
+        .limit(1)
+    ).first()
+    other_mode = db.session.execute(
+        sa.select(sa.func.count(StripeEvent.id)).where(
+            StripeEvent.livemode == (not livemode),
+            StripeEvent.received_at >= utcnow() - MISMATCH_WINDOW,
+        )
+    ).scalar_one()
+    failed = db.session.execute(
+        sa.select(sa.func.count(StripeEvent.id)).where(StripeEvent.status == EventStatus.FAILED)
+    ).scalar_one()
+    health = StripeHealth(
+        livemode=livemode,
+        last_event_at=last[0] if last else None,
+        last_event_type=last[1] if last else None,
+        other_mode_events=int(other_mode),
+        failed_events=int(failed),
+    )
+    endpoint = current_app.config["PUBLIC_URL"].rstrip("/") + "/stripe/webhook"
+    if not current_app.config.get("STRIPE_SECRET_KEY"):
+        health.warnings.append(
+            "No Stripe key is configured (STRIPE_SECRET_KEY), so nobody can give yet."
+        )
+    if last is None:
+        health.warnings.append(
+            f"No webhook from Stripe has arrived yet. Gifts are only counted when Stripe's events "
+            f"reach {endpoint}; run `flask --app wsgi donate stripe-setup` to register it."
+        )
+    if other_mode:
+        ours, theirs = ("live", "test") if livemode else ("test", "live")
+        health.warnings.append(
+            f"{other_mode} {theirs}-mode event(s) arrived in the last 7 days, but this app uses a "
+            f"{ours}-mode key. Check that the webhook endpoint and STRIPE_SECRET_KEY belong to "
+            f"the same mode; those events were stored and not counted."
+        )
+    if failed:
+        health.warnings.append(
+            f"{failed} Stripe event(s) could not be applied and are waiting for a retry; "
+            f"`flask --app wsgi donate replay-event EVENT_ID` applies one again."
+        )
+    return health

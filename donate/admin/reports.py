@@ -1,0 +1,102 @@
+"""The numbers behind the charts: money raised per day in the site's time zone, and per article."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from donate.admin.local_time import local_day
+from donate.extensions import db
+from donate.models import Donation, DonationState, Goal, LedgerEntry
+
+# Gifts recorded after the fact count on the day they were received, not the day they were typed.
+_BACKDATED_ACTIONS = ("record_offline", "record_demo")
+
+
+@dataclass(frozen=True)
+class Day:
+    """One local day of a goal: what the total moved by, and where it stood at the end."""
+
+    day: date
+    raised_minor: int
+    total_minor: int
+
+
+def raised_per_day(goal: Goal, zone: str) -> list[Day]:
+    """Every day from the first change of the goal's total to the last, gaps filled with zero.
+
+    Built from the ledger, so refunds, disputes and voids count on the day they happened.
+    """
+    rows = db.session.execute(
+        sa.select(
+            LedgerEntry.created_at,
+            LedgerEntry.raised_delta,
+            LedgerEntry.action,
+            Donation.settled_at,
+        )
+        .outerjoin(Donation, Donation.id == LedgerEntry.donation_id)
+        .where(LedgerEntry.goal_id == goal.id, LedgerEntry.raised_delta != 0)
+    ).all()
+    per_day: dict[date, int] = defaultdict(int)
+    for created_at, delta, action, settled_at in rows:
+        moment = settled_at if action in _BACKDATED_ACTIONS and settled_at else created_at
+        per_day[local_day(moment, zone)] += delta
+    if not per_day:
+        return []
+    days = []
+    running = 0
+    current, last = min(per_day), max(per_day)
+    while current <= last:
+        running += per_day.get(current, 0)
+        days.append(Day(day=current, raised_minor=per_day.get(current, 0), total_minor=running))
+        current += timedelta(days=1)
+    return days
+
+
+@dataclass(frozen=True)
+class Article:
+    """What one article brought in: money, gifts and distinct donors."""
+
+    label: str | None  # article id or page URL; None for gifts that came from no article
+    url: str | None
+    currency: str
+    raised_minor: int
+    donations: int
+    donors: int
+
+
+def raised_per_article(goal_ids: list[int], *, limit: int = 50) -> list[Article]:
+    """Articles ranked by money raised for these goals (succeeded gifts, net of refunds)."""
+    if not goal_ids:
+        return []
+    article = sa.func.coalesce(Donation.article_id, Donation.source_url)
+    net = Donation.amount_minor - Donation.refunded_minor - Donation.disputed_minor
+    raised = sa.func.sum(net)
+    rows = db.session.execute(
+        sa.select(
+            article.label("article"),
+            sa.func.max(Donation.source_url),
+            Donation.currency,
+            raised.label("raised"),
+            sa.func.count(Donation.id),
+            sa.func.count(sa.distinct(Donation.donor_key)),
+        )
+        .where(Donation.goal_id.in_(goal_ids), Donation.state == DonationState.SUCCEEDED)
+        .group_by(article, Donation.currency)
+        .order_by(raised.desc(), article)
+        .limit(limit)
+    ).all()
+    return [
+        Article(
+            label=label,
+            url=url,
+            currency=currency,
+            raised_minor=int(total),
+            donations=int(count),
+            donors=int(donors),
+        )
+        for label, url, currency, total, count, donors in rows
+    ]

@@ -1,0 +1,99 @@
+"""The overview: goal numbers, monthly donors, and what the webhook inbox says about Stripe."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from donate.extensions import db
+from donate.models import EventStatus, StripeEvent, Subscription, utcnow
+from tests.admin_support import sign_in_as
+
+pytest_plugins = ["tests.admin_fixtures"]  # the dashboard and outbox fixtures
+
+NO_WEBHOOK = "No webhook from Stripe has arrived yet."
+
+
+def event(event_id: str, *, livemode: bool = False, status=EventStatus.PROCESSED, age=None):
+    return StripeEvent(
+        event_id=event_id,
+        type="checkout.session.completed",
+        livemode=livemode,
+        payload="{}",
+        status=status,
+        received_at=utcnow() - (age or timedelta(minutes=5)),
+    )
+
+
+def overview(client, d):
+    sign_in_as(client, d.viewer)
+    page = client.get(f"/admin/sites/{d.site_a.id}/")
+    assert page.status_code == 200
+    return page.text
+
+
+def test_the_overview_lists_each_goal_with_its_numbers_and_monthly_donors(client, dashboard):
+    d = dashboard
+    for n, status in enumerate(["active", "active", "canceled"]):
+        db.session.add(
+            Subscription(
+                goal_id=d.goal_a.id,
+                stripe_subscription_id=f"sub_{n}",
+                status=status,
+                amount_minor=1_000,
+                currency="USD",
+            )
+        )
+    text = overview(client, d)
+    row = text.split(d.goal_a.title, 1)[1].split("</tr>", 1)[0]
+    cells = [cell.split("</td>")[0].strip() for cell in row.split('<td class="num">')[1:]]
+    assert cells == ["$25.00", "$5,000.00", "0", "1", "1", "2"]
+    assert "raised = succeeded payments minus refunds and lost disputes" in text.lower()
+
+
+def test_without_any_webhook_the_owner_is_told_how_to_fix_it(client, dashboard):
+    text = overview(client, dashboard)
+    assert "test mode" in text
+    assert NO_WEBHOOK in text
+    assert "http://127.0.0.1:5000/stripe/webhook" in text
+
+
+def test_the_last_webhook_is_shown_and_the_warning_goes(client, dashboard):
+    db.session.add(event("evt_old", age=timedelta(days=2)))
+    db.session.add(event("evt_new"))
+    text = overview(client, dashboard)
+    assert NO_WEBHOOK not in text
+    assert "Last webhook received" in text
+    assert "livemode" not in text.lower() and "live-mode event" not in text
+
+
+@pytest.mark.parametrize("key", ["sk_test_donate_tests", "sk_live_donate_tests"])
+def test_events_of_the_other_mode_raise_a_warning(client, dashboard, app, monkeypatch, key):
+    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", key)
+    app.extensions.pop("donate.stripe", None)
+    live = key.startswith("sk_live")
+    db.session.add(event("evt_ours", livemode=live))
+    db.session.add(event("evt_theirs", livemode=not live))
+    db.session.add(event("evt_long_ago", livemode=not live, age=timedelta(days=30)))
+    try:
+        text = overview(client, dashboard)
+    finally:
+        app.extensions.pop("donate.stripe", None)
+    ours, theirs = ("live", "test") if live else ("test", "live")
+    assert f"Stripe runs in <strong>{ours} mode</strong>" in text
+    assert f"1 {theirs}-mode event(s) arrived in the last 7 days" in text
+
+
+def test_failed_events_are_reported(client, dashboard):
+    db.session.add(event("evt_failed", status=EventStatus.FAILED))
+    assert "1 Stripe event(s) could not be applied" in overview(client, dashboard)
+
+
+def test_a_missing_stripe_key_is_reported(client, dashboard, app, monkeypatch):
+    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "")
+    app.extensions.pop("donate.stripe", None)
+    try:
+        assert "No Stripe key is configured" in overview(client, dashboard)
+    finally:
+        app.extensions.pop("donate.stripe", None)
