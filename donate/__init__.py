@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Mapping
 from typing import Any
 
@@ -65,8 +66,12 @@ def _init_extensions(app: Flask) -> None:
     from donate.models import User
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    def load_user(session_user_id: str) -> User | None:
+        user_id, _, fingerprint = session_user_id.partition("-")
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        if user is None or not hmac.compare_digest(user.password_fingerprint, fingerprint):
+            return None  # unknown, or signed in with a password that has since changed
+        return user
 
 
 def _register_blueprints(app: Flask) -> None:

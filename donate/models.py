@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -162,7 +163,13 @@ class User(db.Model):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """The session's user id, bound to the password: a new password signs out old sessions."""
+        return f"{self.id}-{self.password_fingerprint}"
+
+    @property
+    def password_fingerprint(self) -> str:
+        """A short digest of the password hash (never the hash itself) for session binding."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
 
 class Membership(db.Model):

@@ -55,7 +55,7 @@ def sign_in_as(client: FlaskClient, user: User) -> None:
     """
     db.session.commit()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
     # The test's app context (and so g) is shared by its requests: forget who was signed in.
     g.pop("_login_user", None)

@@ -213,3 +213,34 @@ def test_empty_sign_in_fields_are_named(client, db_session):
     assert response.status_code == 200
     assert "Enter your e-mail address." in response.text
     assert "Enter your password." in response.text
+
+
+def test_a_new_password_signs_out_other_sessions(app, client, dashboard, outbox):
+    from flask import g
+
+    def _switch_device() -> None:
+        """The test's requests share one `g`: forget the last device's user and CSRF token."""
+        g.pop("_login_user", None)
+        g.pop("csrf_token", None)
+
+    other_device = app.test_client()
+    assert sign_in(other_device, "owner@riverside.example", PASSWORD).status_code == 302
+    _switch_device()
+    site_page = f"/admin/sites/{dashboard.site_a.id}/"
+    assert other_device.get(site_page).status_code == 200
+    _switch_device()
+
+    post_form(client, "/admin/reset-password", {"email": "owner@riverside.example"})
+    link = path_of(outbox.link_in_last())
+    form = client.get(link)
+    new_password = "a brand new passphrase"
+    client.post(
+        link,
+        data={"csrf_token": token_in(form.data), "password": new_password, "confirm": new_password},
+    )
+    _switch_device()
+    stale = other_device.get(site_page)
+    assert stale.status_code == 302
+    assert "/admin/sign-in" in stale.headers["Location"]
+    _switch_device()
+    assert client.get(site_page).status_code == 200  # the device that set it stays signed in
