@@ -50,6 +50,17 @@ def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, not {raw!r}.")
 
 
+def _public_url(raw: str) -> str:
+    """scheme://host[:port] with no path: links, embeds and origin checks are built on it."""
+    url = (raw.strip() or "http://127.0.0.1:5000").rstrip("/")
+    scheme, _, rest = url.partition("://")
+    if scheme not in ("http", "https") or not rest or any(c in rest for c in "/?#@\\ "):
+        raise ConfigError(
+            f"PUBLIC_URL must look like https://give.example.org (no path), not {raw.strip()!r}."
+        )
+    return url
+
+
 def normalise_database_url(url: str) -> str:
     """Point plain postgres URLs at psycopg 3, the driver we install."""
     for prefix in ("postgres://", "postgresql://"):
@@ -99,9 +110,7 @@ class Settings:
             database_url=normalise_database_url(
                 environ.get("DATABASE_URL", "").strip() or default_database_url()
             ),
-            public_url=(environ.get("PUBLIC_URL", "").strip() or "http://127.0.0.1:5000").rstrip(
-                "/"
-            ),
+            public_url=_public_url(environ.get("PUBLIC_URL", "")),
             stripe_secret_key=environ.get("STRIPE_SECRET_KEY", "").strip(),
             stripe_webhook_secret=environ.get("STRIPE_WEBHOOK_SECRET", "").strip(),
             stripe_api_base=environ.get("STRIPE_API_BASE", "").strip().rstrip("/"),
@@ -151,6 +160,8 @@ class Settings:
             # One donor retrying a declined card is fine; a script hammering a goal is not.
             "GIVE_RATE_LIMIT_PER_IP": "10 per minute;60 per hour",
             "GIVE_RATE_LIMIT_PER_GOAL": "600 per minute",
+            # Each return asks Stripe about the session: enough for reloads, not for a loop.
+            "GIVE_RETURN_RATE_LIMIT": "30 per minute",
             "STRIPE_TIMEOUT_SECONDS": 20,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",

@@ -126,6 +126,21 @@ def _expire_goal(goal_id: int) -> None:
         db.session.expire(goal)
 
 
+def _lock_goal(goal_id: int) -> None:
+    """Hold the goal row before reading what decides a change of its totals.
+
+    A no-op UPDATE rather than SELECT ... FOR UPDATE: on PostgreSQL it takes the same row lock,
+    and on SQLite it is the write that opens BEGIN IMMEDIATE, so the reads that follow see every
+    settlement that committed before it and none can commit until we do.
+    """
+    db.session.execute(
+        sa.update(Goal)
+        .where(Goal.id == goal_id)
+        .values(totals_version=Goal.totals_version)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def _fresh(model: type, row_id: int, *, lock: bool = True):  # noqa: ANN202
     """Read a row as committed now, locking it on databases that can."""
     query = sa.select(model).where(model.id == row_id).execution_options(populate_existing=True)
@@ -369,6 +384,10 @@ def record_instalment(
 
 def void_donation(donation_id: int, *, reason: str, cause: str) -> bool:
     """Take an offline or demo gift back out of the totals (entered by mistake), with a reason."""
+    goal_id = db.session.execute(
+        sa.select(Donation.goal_id).where(Donation.id == donation_id)
+    ).scalar_one()
+    _lock_goal(goal_id)
     donation = _fresh(Donation, donation_id)
     if donation.kind not in (DonationKind.OFFLINE, DonationKind.DEMO):
         raise LedgerError("Only offline gifts can be voided; refund a card payment instead.")
@@ -590,6 +609,7 @@ class Drift:
 def recount(goal: Goal, *, cause: str, repair: bool = True) -> Drift:
     """Rebuild a goal's totals from the ledger rows; report any drift and, if asked, repair it."""
     drift = Drift(goal_id=goal.id)
+    _lock_goal(goal.id)
     for deduction in (_REFUNDS, _DISPUTES):
         counted = (
             sa.select(

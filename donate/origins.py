@@ -63,13 +63,38 @@ def normalise_origins(texts: list[str]) -> list[str]:
 
 def origin_of(url: str) -> str | None:
     """The normalised origin of a page URL, or None when it has none we could allow."""
-    parts = urlsplit((url or "").strip())
-    if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname:
+    try:
+        parts = urlsplit((url or "").strip())
+        if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname:
+            return None
+        return normalise_origin(f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}")
+    except (OriginError, ValueError):
+        return None
+
+
+def safe_page_url(url: str | None, allowed: list[str]) -> str | None:
+    """A page URL on an allowed origin, rebuilt from its parts, or None.
+
+    Refuses what browsers and Python's parser read differently (backslashes, control
+    characters, a user name before the host), so a link we print goes where we checked.
+    """
+    candidate = (url or "").strip()
+    if not candidate or len(candidate) > 2000 or "\\" in candidate:
+        return None
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in candidate):
         return None
     try:
-        return normalise_origin(f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}")
-    except OriginError:
+        parts = urlsplit(candidate)
+    except ValueError:
         return None
+    if "@" in parts.netloc:
+        return None
+    origin = origin_of(candidate)
+    if not origin_allowed(origin, allowed):
+        return None
+    path = parts.path or "/"
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}{query}"
 
 
 def origin_allowed(origin: str | None, allowed: list[str]) -> bool:

@@ -64,3 +64,16 @@ def test_an_unknown_environment_is_refused():
 def test_trusted_proxies_must_be_a_number():
     with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
         Settings.from_environ({"TRUSTED_PROXIES": "two"})
+
+
+@pytest.mark.parametrize(
+    "value", ["give.example.org", "https://give.example.org/donate", "ftp://x.org", "https://"]
+)
+def test_public_url_must_be_an_origin(value):
+    with pytest.raises(ConfigError, match="PUBLIC_URL"):
+        Settings.from_environ({"PUBLIC_URL": value})
+
+
+def test_public_url_keeps_its_port_and_loses_a_trailing_slash():
+    settings = Settings.from_environ({"PUBLIC_URL": "http://127.0.0.1:8080/"})
+    assert settings.public_url == "http://127.0.0.1:8080"

@@ -169,8 +169,13 @@ def test_a_goal_has_a_higher_ceiling_across_donors(frame_client, app, monkeypatc
 def test_a_refused_form_gift_shows_the_widget_again_with_the_donors_input(frame_client):
     goal = make_goal(make_site(allowed_origins=["http://localhost:*"]))
     response = _give(
-        frame_client, goal.slug, amount="2", name="Ada Lovelace", message="For the night desk",
-        source_url="http://localhost:8123/story", locale="de",
+        frame_client,
+        goal.slug,
+        amount="2",
+        name="Ada Lovelace",
+        message="For the night desk",
+        source_url="http://localhost:8123/story",
+        locale="de",
     )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
@@ -181,3 +186,42 @@ def test_a_refused_form_gift_shows_the_widget_again_with_the_donors_input(frame_
     assert "Die kleinste mögliche Spende" in page  # in the widget's language
     assert response.headers["Cache-Control"] == "no-store"
     assert _donations() == 0
+
+
+def test_odd_input_is_refused_without_a_server_error(frame_client):
+    goal = make_goal()
+    assert _give(frame_client, goal.slug, amount_minor="²").status_code == 422
+    assert (
+        _give(frame_client, goal.slug, origin="http://[x", amount_minor="1000").status_code == 403
+    )
+    response = _give(
+        frame_client, goal.slug, amount_minor="1000", source_url="http://[oops", ip="10.3.3.3"
+    )
+    assert response.status_code == 502  # Stripe is unreachable here; the URL was simply dropped
+    assert db.session.execute(sa.select(Donation.source_url)).scalar_one() is None
+
+
+@pytest.mark.parametrize(
+    "source_url",
+    [
+        "http://evil.example\\@localhost:8123/story",
+        "http://user@localhost:8123/story",
+        "http://localhost:8123/story\r\nSet-Cookie: x=1",
+    ],
+)
+def test_source_urls_that_browsers_read_differently_are_dropped(source_url):
+    assert allowed_source_url(source_url, ["http://localhost:*"]) is None
+
+
+def test_a_return_without_stripe_never_says_nothing_was_charged(frame_client):
+    response = frame_client.get("/give/return?session_id=cs_test_unknown")
+    assert response.status_code == 502
+    page = response.get_data(as_text=True)
+    assert "do not pay a second time" in page
+    assert "Nothing was charged" not in page
+
+
+def test_the_return_page_is_rate_limited(frame_client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "GIVE_RETURN_RATE_LIMIT", "2 per minute")
+    codes = [frame_client.get("/give/return?session_id=x").status_code for _ in range(3)]
+    assert codes == [400, 400, 429]

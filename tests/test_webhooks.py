@@ -474,3 +474,98 @@ def test_every_event_type_we_subscribe_to_has_a_handler():
 
     applier = EventApplier(StripeGateway("sk_test_x", api_base="http://127.0.0.1:9"))
     assert [t for t in WEBHOOK_EVENTS if not applier.handles(t)] == []
+
+
+# --- sessions that only look like ours -----------------------------------------------------------
+
+
+def test_a_session_of_another_donate_instance_is_ignored(client):
+    goal = make_goal()
+    donation = _pending(goal)
+    session = checkout_session(donation)
+    session["metadata"]["donate_instance"] = "another-instance"
+    post_event(client, event("checkout.session.completed", session))
+    assert _totals(goal) == (0, 0, 0)
+
+
+def test_a_session_for_another_amount_or_currency_is_ignored(client):
+    goal = make_goal()
+    donation = _pending(goal, 10_000)
+    post_event(
+        client, event("checkout.session.completed", checkout_session(donation, amount_total=99))
+    )
+    post_event(
+        client, event("checkout.session.completed", checkout_session(donation, currency="eur"))
+    )
+    assert _totals(goal) == (0, 0, 0)
+
+
+def test_a_second_session_for_an_already_linked_donation_is_ignored(client):
+    goal = make_goal()
+    donation = _pending(goal)
+    first = checkout_session(donation)
+    post_event(client, event("checkout.session.completed", first))
+    second = checkout_session(donation)
+    post_event(client, event("checkout.session.completed", second))
+    db.session.refresh(donation)
+    assert donation.stripe_checkout_session_id == first["id"]
+    assert _totals(goal) == (10_000, 1, 1)
+
+
+def test_an_amount_our_currency_cannot_show_is_kept_visible_not_a_500(client):
+    from donate.goals import SiteSettings, create_site
+
+    site = create_site(SiteSettings(name="Belgrade", default_currency="RSD"))
+    goal = make_goal(
+        site,
+        currency="RSD",
+        minimum_minor=100,
+        maximum_minor=None,
+        presets_minor=[1_000],
+        target_minor=1_000_000,
+    )
+    donation = _pending(goal, 1_000)
+    session = checkout_session(donation, amount_total=100_000, currency="rsd")
+    odd = event("refund.created", refund(session["payment_intent"], 15_050, currency="rsd"))
+    assert post_event(client, odd).status_code == 200  # parked: the payment is unknown yet
+    assert post_event(client, event("checkout.session.completed", session)).status_code == 200
+    assert _totals(goal) == (1_000, 1, 1)
+    db.session.expire_all()
+    stored = _stored(odd["id"])
+    assert stored.status is EventStatus.IGNORED
+    assert "cannot be shown in RSD" in stored.error
+
+
+def test_an_older_api_invoice_paid_before_its_session_counts(client):
+    goal = make_goal()
+    donation = _pending(goal, 1_500, DonationKind.MONTHLY)
+    subscription_id = new_id("sub")
+    old_style = invoice(subscription_id, donation, 1_500, billing_reason="subscription_create")
+    old_style["parent"] = None
+    old_style["subscription"] = subscription_id
+    old_style["subscription_details"] = {"metadata": {"donate_donation_id": str(donation.id)}}
+    assert post_event(client, event("invoice.paid", old_style)).status_code == 200
+    assert _totals(goal) == (1_500, 1, 1)
+
+
+def test_subscription_state_never_moves_backwards(client):
+    goal = make_goal()
+    donation = _pending(goal, 1_500, DonationKind.MONTHLY)
+    session = checkout_session(donation, mode="subscription")
+    post_event(client, event("checkout.session.completed", session))
+    sub = shape(
+        "subscription",
+        id=session["subscription"],
+        status="active",
+        metadata={"donate_donation_id": str(donation.id)},
+    )
+    post_event(client, event("customer.subscription.updated", sub))
+    post_event(client, event("customer.subscription.created", {**sub, "status": "incomplete"}))
+    row = db.session.execute(sa.select(Subscription)).scalar_one()
+    db.session.refresh(row)
+    assert row.status == "active"
+    post_event(client, event("customer.subscription.deleted", {**sub, "status": "canceled"}))
+    failed = invoice(session["subscription"], donation, 1_500)
+    post_event(client, event("invoice.payment_failed", {**failed, "amount_paid": 0}))
+    db.session.refresh(row)
+    assert row.status == "canceled"

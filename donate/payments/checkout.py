@@ -10,7 +10,7 @@ from donate import ledger, money
 from donate.extensions import db
 from donate.goal_view import PublicGoal
 from donate.models import Donation, DonationKind, DonationState
-from donate.origins import origin_allowed, origin_of
+from donate.origins import safe_page_url
 from donate.payments.stripe import CheckoutRequest, PaymentProviderError, StripeGateway
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ def _amount(form: dict[str, str], currency: str, locale: str) -> int:
     if typed:
         return money.parse_amount(typed, currency, locale)
     if preset:
-        if not preset.isdigit():
+        if not (preset.isascii() and preset.isdigit()):
             raise GiftError("Choose one of the amounts or type your own.")
         return int(preset)
     raise GiftError("Choose an amount or type your own.")
@@ -98,11 +98,7 @@ def _amount(form: dict[str, str], currency: str, locale: str) -> int:
 
 def allowed_source_url(source_url: str | None, allowed_origins: list[str]) -> str | None:
     """The article to return to, only when it is on one of the site's allowed origins."""
-    candidate = (source_url or "").strip()
-    if not candidate or len(candidate) > 2000:
-        return None
-    candidate = candidate.split("#", 1)[0]
-    return candidate if origin_allowed(origin_of(candidate), allowed_origins) else None
+    return safe_page_url((source_url or "").split("#", 1)[0], allowed_origins)
 
 
 def start_checkout(

@@ -34,6 +34,7 @@ from donate.payments.stripe import StripeGateway
 from donate.payments.stripe_data import dig, listed, mapping, object_id, text, whole
 
 METADATA_DONATION_ID = "donate_donation_id"
+METADATA_INSTANCE = "donate_instance"
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class EventApplier:
 
     def __init__(self, stripe_gateway: StripeGateway) -> None:
         self.stripe = stripe_gateway
+        # What Stripe's API said about this event, fetched before any database lock is taken.
+        self._fetched: dict[tuple[str, str], Any] = {}
         self._handlers: dict[str, Callable[[dict[str, Any], str, str], Outcome]] = {
             # A Checkout Session finished: paid now, or waiting for a delayed method.
             "checkout.session.completed": self._on_session_completed,
@@ -90,6 +93,25 @@ class EventApplier:
     def handles(self, event_type: str) -> bool:
         """Whether we apply this type of event at all."""
         return event_type in self._handlers
+
+    def prefetch(self, event_type: str, obj: dict[str, Any]) -> None:
+        """Ask Stripe now for what applying will need, so no lock is held while it answers."""
+        if event_type == "charge.refunded":
+            charge_id = text(obj, "id")
+            if charge_id and not listed(obj, "refunds"):
+                # Since API 2022-11-15 a charge no longer lists its refunds.
+                refunds = listed(self.stripe.list_refunds(charge=charge_id), "data")
+                self._fetched[("refunds", charge_id)] = refunds
+        elif event_type == "invoice.paid":
+            invoice_id = text(obj, "id")
+            if invoice_id:
+                self._fetched[("invoice", invoice_id)] = self._fetch_invoice_payment(
+                    obj, invoice_id
+                )
+            subscription_id, metadata = _invoice_subscription(obj)
+            if subscription_id and METADATA_DONATION_ID not in metadata:
+                subscription = self.stripe.retrieve_subscription(subscription_id)
+                self._fetched[("subscription", subscription_id)] = mapping(subscription, "metadata")
 
     def apply(self, event: dict[str, Any]) -> Outcome:
         """Apply one verified event; unknown, foreign or other-mode events change nothing."""
@@ -134,13 +156,27 @@ class EventApplier:
     # --- Checkout Sessions ------------------------------------------------------------------
 
     def donation_for_session(self, session: dict[str, Any]) -> Donation | None:
-        """Our donation behind a Checkout Session, from the metadata we set on it."""
-        raw_id = text(mapping(session, "metadata"), METADATA_DONATION_ID)
-        if not raw_id or not raw_id.isdigit():
+        """Our donation behind a Checkout Session: our metadata, our instance, its amount."""
+        metadata = mapping(session, "metadata")
+        raw_id = text(metadata, METADATA_DONATION_ID)
+        if not raw_id or not (raw_id.isascii() and raw_id.isdigit()):
             return None
+        instance = text(metadata, METADATA_INSTANCE)
+        if instance and instance != self.stripe.namespace:
+            return None  # another donate instance sharing this Stripe account
         donation = db.session.get(Donation, int(raw_id))
         reference = text(session, "client_reference_id")
         if donation is None or (reference and reference != raw_id):
+            return None
+        session_id = text(session, "id")
+        linked = donation.stripe_checkout_session_id
+        if linked and session_id and linked != session_id:
+            return None
+        currency = text(session, "currency")
+        if currency and currency.upper() != donation.currency:
+            return None
+        total = whole(session, "amount_total")
+        if total is not None and _to_minor(total, donation.currency) != donation.amount_minor:
             return None
         return donation
 
@@ -229,18 +265,31 @@ class EventApplier:
             sa.select(Donation).where(sa.or_(*conditions)).limit(1)
         ).scalar_one_or_none()
 
-    @staticmethod
-    def _park(payment_intent_id: str | None, charge_id: str | None, what: str) -> Outcome:
+    def _find_or_park(
+        self, payment_intent_id: str | None, charge_id: str | None, what: str
+    ) -> Donation | Outcome:
+        """The donation this payment belongs to, or the outcome of parking the event until it is.
+
+        Parking and releasing serialise on the payment's key, so an event parked while its
+        payment settles in another transaction is always seen by that settlement's release.
+        """
+        donation = self._find_payment(payment_intent_id, charge_id)
+        if donation is not None:
+            return donation
         key = payment_intent_id or charge_id
         if not key:
             return not_ours(f"The {what} names no payment.")
+        _serialise_on_payments([key])
+        donation = self._find_payment(payment_intent_id, charge_id)
+        if donation is not None:
+            return donation
         return Outcome(EventStatus.PARKED, note=f"Waiting for payment {key}.", parked_on=key)
 
     def _on_charge_succeeded(self, charge: dict[str, Any], _type: str, cause: str) -> Outcome:
         payment_intent_id = object_id(dig(charge, "payment_intent"))
-        donation = self._find_payment(payment_intent_id, None)
-        if donation is None:
-            return self._park(payment_intent_id, None, "charge")
+        donation = self._find_or_park(payment_intent_id, None, "charge")
+        if isinstance(donation, Outcome):
+            return donation
         ledger.link_stripe_ids(donation.id, stripe_charge_id=text(charge, "id"))
         self.release_parked(None, text(charge, "id"))
         return APPLIED
@@ -248,13 +297,14 @@ class EventApplier:
     def _on_charge_refunded(self, charge: dict[str, Any], _type: str, cause: str) -> Outcome:
         charge_id = text(charge, "id")
         payment_intent_id = object_id(dig(charge, "payment_intent"))
-        donation = self._find_payment(payment_intent_id, charge_id)
-        if donation is None:
-            return self._park(payment_intent_id, charge_id, "refund")
+        donation = self._find_or_park(payment_intent_id, charge_id, "refund")
+        if isinstance(donation, Outcome):
+            return donation
         refunds = listed(charge, "refunds")
         if not refunds and charge_id:
-            # Since API 2022-11-15 the charge no longer lists its refunds: ask for them.
-            refunds = listed(self.stripe.list_refunds(charge=charge_id), "data")
+            if ("refunds", charge_id) not in self._fetched:
+                self.prefetch("charge.refunded", charge)
+            refunds = self._fetched[("refunds", charge_id)]
         for refund in refunds:
             self._record_refund(donation, refund, cause)
         return APPLIED
@@ -263,8 +313,7 @@ class EventApplier:
         """The donation a refund or dispute is about, or the outcome of parking it until we know."""
         payment_intent_id = object_id(dig(obj, "payment_intent"))
         charge_id = object_id(dig(obj, "charge"))
-        donation = self._find_payment(payment_intent_id, charge_id)
-        return donation if donation is not None else self._park(payment_intent_id, charge_id, what)
+        return self._find_or_park(payment_intent_id, charge_id, what)
 
     def _on_refund(self, refund: dict[str, Any], _type: str, cause: str) -> Outcome:
         donation = self._payment_named_by(refund, "refund")
@@ -326,12 +375,10 @@ class EventApplier:
             return not_ours(f"The {what} lacks an id, an amount or a known status.")
         if (text(obj, "currency") or "").upper() != donation.currency:
             return not_ours(f"The {what}'s currency differs from the gift's.")
-        record(
-            stripe_id,
-            money.from_stripe_amount(amount, donation.currency),
-            status,
-            text(obj, "reason"),
-        )
+        amount_minor = _to_minor(amount, donation.currency)
+        if amount_minor is None:
+            return not_ours(f"The {what}'s amount cannot be shown in {donation.currency}.")
+        record(stripe_id, amount_minor, status, text(obj, "reason"))
         return APPLIED
 
     def release_parked(self, payment_intent_id: str | None, charge_id: str | None) -> int:
@@ -339,6 +386,7 @@ class EventApplier:
         keys = [key for key in (payment_intent_id, charge_id) if key]
         if not keys:
             return 0
+        _serialise_on_payments(keys)
         waiting = db.session.execute(
             sa.select(StripeEvent)
             .where(StripeEvent.status == EventStatus.PARKED, StripeEvent.parked_on.in_(keys))
@@ -346,7 +394,16 @@ class EventApplier:
         ).scalars()
         released = 0
         for row in list(waiting):
-            outcome = self.apply(json.loads(row.payload))
+            # Each in its own savepoint: one event that cannot be applied must not stop the
+            # payment that released it from being counted; it is kept, failed, for a replay.
+            try:
+                with db.session.begin_nested():
+                    outcome = self.apply(json.loads(row.payload))
+            except Exception as error:  # noqa: BLE001 - recorded on the event row
+                row.status = EventStatus.FAILED
+                row.error = f"{type(error).__name__}: {error}"[:2000]
+                row.parked_on = None
+                continue
             if outcome.status == EventStatus.PARKED:
                 continue
             row.status = outcome.status
@@ -369,8 +426,14 @@ class EventApplier:
                     Subscription.stripe_subscription_id == subscription_id
                 )
             ).scalar_one_or_none()
+        if subscription_id and METADATA_DONATION_ID not in metadata:
+            metadata = self._fetched.get(("subscription", subscription_id), metadata)
         raw_id = text(metadata, METADATA_DONATION_ID)
-        donation = db.session.get(Donation, int(raw_id)) if raw_id and raw_id.isdigit() else None
+        instance = text(metadata, METADATA_INSTANCE)
+        donation = None
+        if raw_id and raw_id.isascii() and raw_id.isdigit():
+            if not instance or instance == self.stripe.namespace:
+                donation = db.session.get(Donation, int(raw_id))
         if donation is None and subscription is not None:
             donation = db.session.execute(
                 sa.select(Donation)
@@ -417,8 +480,8 @@ class EventApplier:
         if subscription.status == "canceled":
             return  # final: a late copy of an older update must not revive it
         status = text(data, "status")
-        if status:
-            subscription.status = status
+        if status and not (status.startswith("incomplete") and subscription.status != "incomplete"):
+            subscription.status = status  # a late "created" (incomplete) never demotes it
         cancel_at_period_end = dig(data, "cancel_at_period_end")
         if isinstance(cancel_at_period_end, bool):
             subscription.cancel_at_period_end = cancel_at_period_end
@@ -443,13 +506,17 @@ class EventApplier:
             return Outcome(EventStatus.PROCESSED, note="Nothing was paid on this invoice.")
         if (text(invoice, "currency") or "").upper() != first.currency:
             return not_ours("The invoice's currency differs from the gift's.")
-        amount_minor = money.from_stripe_amount(amount, first.currency)
+        amount_minor = _to_minor(amount, first.currency)
+        if amount_minor is None:
+            return not_ours(f"The invoice's amount cannot be shown in {first.currency}.")
         customer_id = object_id(dig(invoice, "customer"))
         if subscription is None:
             subscription = self._upsert_subscription(
                 subscription_id, donation=first, customer_id=customer_id, status="active"
             )
-        payment_intent_id, charge_id = self._invoice_payment(invoice, invoice_id)
+        if ("invoice", invoice_id) not in self._fetched:
+            self.prefetch("invoice.paid", invoice)
+        payment_intent_id, charge_id = self._fetched[("invoice", invoice_id)]
         already = db.session.execute(
             sa.select(Donation.id).where(Donation.stripe_invoice_id == invoice_id)
         ).first()
@@ -487,7 +554,7 @@ class EventApplier:
         self.release_parked(payment_intent_id, charge_id)
         return APPLIED
 
-    def _invoice_payment(
+    def _fetch_invoice_payment(
         self, invoice: dict[str, Any], invoice_id: str
     ) -> tuple[str | None, str | None]:
         """The PaymentIntent and charge of a paid invoice, from its payments."""
@@ -511,7 +578,8 @@ class EventApplier:
         _first, subscription = self._subscription_context(*_invoice_subscription(invoice))
         if subscription is None:
             return not_ours("The invoice is not for a monthly gift we know.")
-        subscription.status = "past_due"
+        if subscription.status != "canceled":
+            subscription.status = "past_due"
         return APPLIED
 
     def _on_subscription_changed(self, data: dict[str, Any], _type: str, cause: str) -> Outcome:
@@ -533,9 +601,26 @@ class EventApplier:
 
 def _invoice_subscription(invoice: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
     """An invoice's subscription and its metadata: `parent.subscription_details` since API
-    2025-03-31, the removed `invoice.subscription` before."""
+    2025-03-31; `invoice.subscription` and `invoice.subscription_details` before."""
     details = mapping(invoice, "parent", "subscription_details")
     subscription_id = object_id(dig(details, "subscription")) or object_id(
         dig(invoice, "subscription")
     )
-    return subscription_id, mapping(details, "metadata")
+    metadata = mapping(details, "metadata") or mapping(invoice, "subscription_details", "metadata")
+    return subscription_id, metadata
+
+
+def _to_minor(stripe_amount: int, currency: str) -> int | None:
+    """Our minor units for a Stripe amount, or None when they cannot say it exactly."""
+    try:
+        return money.from_stripe_amount(stripe_amount, currency)
+    except ValueError:
+        return None
+
+
+def _serialise_on_payments(keys: list[str]) -> None:
+    """Make parking and releasing for one payment take turns (PostgreSQL; SQLite already does)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted(set(keys)):
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(key))))

@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from donate.extensions import db
 from donate.models import EventStatus, StripeEvent, utcnow
 from donate.payments.events import EventApplier
-from donate.payments.stripe_data import text
+from donate.payments.stripe_data import mapping, text
 
 log = logging.getLogger(__name__)
 _DONE = (EventStatus.PROCESSED, EventStatus.IGNORED, EventStatus.PARKED)
@@ -56,6 +56,17 @@ def receive(event: dict[str, Any], payload: str, applier: EventApplier) -> Recei
     """
     event_id = text(event, "id") or ""
     try:
+        done = db.session.execute(
+            sa.select(StripeEvent.status).where(
+                StripeEvent.event_id == event_id, StripeEvent.status.in_(_DONE)
+            )
+        ).scalar_one_or_none()
+        if done is not None:
+            db.session.rollback()
+            return Receipt(200, f"{event_id} was already {done.value}.")
+        # Stripe's API is asked before any row is written, so no lock waits on the network.
+        if applier.handles(text(event, "type") or "") and not applier.livemode_mismatch(event):
+            applier.prefetch(text(event, "type") or "", mapping(event, "data", "object"))
         _store(event, payload)
         row = db.session.execute(
             sa.select(StripeEvent)

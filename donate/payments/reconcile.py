@@ -79,6 +79,8 @@ def reconcile(
             if event_type is None:
                 report.count(kind, applied=False)
                 continue
+            db.session.rollback()  # end the read transaction: no lock while Stripe answers
+            applier.prefetch(event_type, obj)
             before = _totals_version()
             with db.session.begin_nested():
                 outcome = applier.apply_object(event_type, obj, cause=CAUSE)

@@ -6,6 +6,7 @@ failure is a PaymentProviderError, so nothing else in the app depends on the lib
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any, cast
@@ -113,8 +114,12 @@ def checkout_locale(locale: str | None) -> str:
 class StripeGateway:
     """Stripe's API as this app uses it, through one configured client."""
 
-    def __init__(self, api_key: str, *, api_base: str = "", timeout: float = 20.0) -> None:
+    def __init__(
+        self, api_key: str, *, api_base: str = "", timeout: float = 20.0, namespace: str = ""
+    ) -> None:
         self.api_key = api_key
+        # Tells our sessions from another donate instance's on a shared Stripe account.
+        self.namespace = namespace
         base_addresses: dict[str, str] = {"api": api_base} if api_base else {}
         self._client = stripe.StripeClient(
             api_key,
@@ -133,6 +138,7 @@ class StripeGateway:
     def create_checkout_session(self, request: CheckoutRequest) -> dict[str, Any]:
         """Open a Checkout Session for one pending donation, idempotent on the donation id."""
         metadata = {
+            "donate_instance": self.namespace,
             "donate_donation_id": str(request.donation_id),
             "donate_goal": request.goal_slug,
             "donate_source": (request.source_url or "")[:500],
@@ -163,7 +169,8 @@ class StripeGateway:
             params["customer_creation"] = "if_required"
         try:
             session = self._client.v1.checkout.sessions.create(
-                params, {"idempotency_key": f"donation-{request.donation_id}-checkout"}
+                params,
+                {"idempotency_key": f"donation-{self.namespace}-{request.donation_id}-checkout"},
             )
         except stripe.StripeError as error:
             raise _wrap(error) from error
@@ -407,6 +414,12 @@ def gateway(app: Flask | None = None) -> StripeGateway:
             app.config["STRIPE_SECRET_KEY"] or "sk_test_unconfigured",
             api_base=app.config["STRIPE_API_BASE"],
             timeout=float(app.config.get("STRIPE_TIMEOUT_SECONDS", 20)),
+            namespace=instance_namespace(app.config["PUBLIC_URL"]),
         )
         app.extensions["donate.stripe"] = existing
     return existing
+
+
+def instance_namespace(public_url: str) -> str:
+    """A short, stable name for this instance, derived from where readers reach it."""
+    return hashlib.sha256(public_url.rstrip("/").encode()).hexdigest()[:12]

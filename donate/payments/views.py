@@ -20,7 +20,7 @@ from flask_limiter.util import get_remote_address
 from donate import money
 from donate.extensions import csrf, db, limiter
 from donate.goal_view import BadLocale, PublicGoal, find_public_goal, parse_locale
-from donate.origins import normalise_origin, origin_of
+from donate.origins import origin_of
 from donate.payments import checkout
 from donate.payments.events import EventApplier
 from donate.payments.stripe import PaymentProviderError, gateway
@@ -49,11 +49,8 @@ def _wants_json() -> bool:
 
 def _our_origins() -> set[str]:
     """Our public origin and the one this request reached (they differ behind some proxies)."""
-    origins = {normalise_origin(current_app.config["PUBLIC_URL"])}
-    host_origin = origin_of(request.host_url)
-    if host_origin:
-        origins.add(host_origin)
-    return origins
+    candidates = (origin_of(current_app.config["PUBLIC_URL"]), origin_of(request.host_url))
+    return {origin for origin in candidates if origin}
 
 
 def _problem(
@@ -122,6 +119,7 @@ def start(slug: str):  # noqa: ANN201
 
 
 @give.get("/give/return")
+@limiter.limit(_limit("GIVE_RETURN_RATE_LIMIT"))
 def came_back():  # noqa: ANN201
     """Settle the donation Stripe says was paid (the webhook may already have), then thank."""
     session_id = (request.args.get("session_id") or "").strip()
@@ -129,8 +127,9 @@ def came_back():  # noqa: ANN201
         abort(400, description="This link is missing its payment reference.")
     try:
         session = gateway().retrieve_checkout_session(session_id)
-    except PaymentProviderError as error:
-        return render_template("give/problem.html", message=error.user_message, back=None), 502
+    except PaymentProviderError:
+        # The donor may well have paid: never say "nothing was charged" here.
+        return render_template("give/confirming.html"), 502
     applier = EventApplier(gateway())
     donation = applier.donation_for_session(session)
     if donation is None:
