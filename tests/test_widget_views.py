@@ -256,3 +256,20 @@ def test_render_full_widget_keeps_a_chosen_preset(app, db_session):
     assert 'name="anonymous" value="1" checked' in body
     assert "<details open>" in body
     assert '<html lang="de"' in body
+
+
+def test_goal_page_says_when_payments_are_simulated(app, client, db_session, monkeypatch):
+    from tests.factories import make_goal
+
+    make_goal(slug="night-desk-goal")
+    app.extensions.pop("donate.stripe", None)
+    page = client.get("/g/night-desk-goal").get_data(as_text=True)
+    assert "payments here are simulated" in page
+    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "sk_live_real")
+    app.extensions.pop("donate.stripe", None)
+    try:
+        live_page = client.get("/g/night-desk-goal?locale=fr").get_data(as_text=True)
+        assert "paiements sont simulés" not in live_page
+        assert "payments here are simulated" not in live_page
+    finally:
+        app.extensions.pop("donate.stripe", None)

@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from donate import money
 from donate.goal_view import PublicGoal
+from donate.payments.stripe import gateway
 from donate.widget.assets import csp_hash, inline_asset
 from donate.widget.display import GoalDisplay, describe_goal
 from donate.widget.reading import Supporter
@@ -199,5 +200,6 @@ def render_goal_page(
         form=FormState(),
         wall=wall,
         page_url=f"{public_url}/g/{slug}",
+        simulated=not gateway().livemode,
         image_url=f"{public_url}/w/{slug}/progress.png",
     )
