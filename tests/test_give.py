@@ -225,3 +225,21 @@ def test_the_return_page_is_rate_limited(frame_client, app, monkeypatch):
     monkeypatch.setitem(app.config, "GIVE_RETURN_RATE_LIMIT", "2 per minute")
     codes = [frame_client.get("/give/return?session_id=x").status_code for _ in range(3)]
     assert codes == [400, 400, 429]
+
+
+def test_refusals_speak_the_widgets_language(frame_client):
+    paused = make_goal(status=GoalStatus.PAUSED)
+    once_only = make_goal(monthly_enabled=False)
+    assert "pausiert" in _give(
+        frame_client, paused.slug, amount_minor="1000", locale="de"
+    ).get_data(as_text=True)
+    french = _give(
+        frame_client,
+        once_only.slug,
+        json=True,
+        amount_minor="1000",
+        frequency="monthly",
+        locale="fr",
+        ip="10.4.4.4",
+    ).get_json()
+    assert french["error"] == "Cette collecte n’accepte que des dons ponctuels."

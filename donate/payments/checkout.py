@@ -6,6 +6,8 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from flask_babel import force_locale, gettext
+
 from donate import ledger, money
 from donate.extensions import db
 from donate.goal_view import PublicGoal
@@ -42,16 +44,23 @@ class Gift:
 
 def read_gift(public_goal: PublicGoal, form: dict[str, str], locale: str) -> Gift:
     """Check a gift against the goal: open, amount within its limits and rules, monthly allowed."""
+    with force_locale(locale):
+        return _read_gift(public_goal, form, locale)
+
+
+def _read_gift(public_goal: PublicGoal, form: dict[str, str], locale: str) -> Gift:
     goal = public_goal.goal
     if not public_goal.accepting_gifts():
-        phase = public_goal.phase()
-        reason = {
-            "paused": "This fundraiser is paused for now.",
-            "closed": "This fundraiser is closed.",
-            "ended": "This fundraiser has ended.",
-            "upcoming": "This fundraiser has not started yet.",
-        }.get(phase, "This fundraiser is not taking gifts.")
-        raise GiftError(f"{reason} Thank you for thinking of it.", field="goal")
+        reasons = {
+            "paused": gettext("Giving to this fundraiser is paused for now."),
+            "closed": gettext("This fundraiser is closed. Thank you to everyone who gave."),
+            "ended": gettext("This fundraiser has ended. Thank you to everyone who gave."),
+            "upcoming": gettext("This fundraiser has not started yet."),
+        }
+        raise GiftError(
+            reasons.get(public_goal.phase(), gettext("This fundraiser is not taking gifts.")),
+            field="goal",
+        )
     amount_minor = _amount(form, goal.currency, locale)
     money.validate_amount(
         amount_minor,
@@ -62,15 +71,20 @@ def read_gift(public_goal: PublicGoal, form: dict[str, str], locale: str) -> Gif
     )
     frequency = (form.get("frequency") or "once").strip().lower()
     if frequency not in ("once", "monthly"):
-        raise GiftError("Choose a one-time or a monthly gift.", field="frequency")
+        raise GiftError(gettext("Choose a one-time or a monthly gift."), field="frequency")
     if frequency == "monthly" and not goal.monthly_enabled:
-        raise GiftError("This fundraiser takes one-time gifts only.", field="frequency")
+        raise GiftError(gettext("This fundraiser takes one-time gifts only."), field="frequency")
     name = (form.get("name") or "").strip()
     message = (form.get("message") or "").strip()
     if len(name) > MAX_NAME:
-        raise GiftError(f"Keep your name under {MAX_NAME} characters.", field="name")
+        raise GiftError(
+            gettext("Keep your name under %(count)s characters.", count=MAX_NAME), field="name"
+        )
     if len(message) > MAX_MESSAGE:
-        raise GiftError(f"Keep your message under {MAX_MESSAGE} characters.", field="message")
+        raise GiftError(
+            gettext("Keep your message under %(count)s characters.", count=MAX_MESSAGE),
+            field="message",
+        )
     anonymous = (form.get("anonymous") or "").lower() in ("1", "on", "true", "yes")
     article = (form.get("article") or "").strip()[:MAX_ARTICLE] or None
     return Gift(
@@ -91,9 +105,9 @@ def _amount(form: dict[str, str], currency: str, locale: str) -> int:
         return money.parse_amount(typed, currency, locale)
     if preset:
         if not (preset.isascii() and preset.isdigit()):
-            raise GiftError("Choose one of the amounts or type your own.")
+            raise GiftError(gettext("Choose one of the amounts or type your own."))
         return int(preset)
-    raise GiftError("Choose an amount or type your own.")
+    raise GiftError(gettext("Choose an amount or type your own."))
 
 
 def allowed_source_url(source_url: str | None, allowed_origins: list[str]) -> str | None:
