@@ -18,6 +18,10 @@ from donate.origins import OriginError, normalise_origins
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 COLOUR = re.compile(r"^#[0-9a-f]{6}$")
 MAX_PRESETS = 6
+# Years a start or deadline may fall in: a typo like 0202 is refused, not drawn or compared.
+EARLIEST_DATE, LATEST_DATE = 2000, 2100
+# Line breaks, tabs and other control characters: a name travels into mail headers and pages.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class SettingsError(ValueError):
@@ -45,6 +49,8 @@ def _checked_site(settings: SiteSettings) -> dict[str, object]:
     values: dict[str, object] = {"name": settings.name.strip()}
     if not values["name"]:
         errors["name"] = "Give the site a name."
+    elif CONTROL.search(str(values["name"])):
+        errors["name"] = "Keep the site's name on one line, without tabs or control characters."
     try:
         values["allowed_origins"] = normalise_origins(settings.allowed_origins)
     except OriginError as error:
@@ -113,6 +119,8 @@ def _checked_goal(settings: GoalSettings, *, goal_id: int | None, locale: str) -
         errors["title"] = "Give the goal a title."
     elif len(title) > 200:
         errors["title"] = "Keep the title under 200 characters."
+    elif CONTROL.search(title):
+        errors["title"] = "Keep the title on one line, without tabs or control characters."
     try:
         currency = money.get_currency(settings.currency)
     except ValueError as error:
@@ -157,6 +165,8 @@ def _checked_goal(settings: GoalSettings, *, goal_id: int | None, locale: str) -
         moment = getattr(settings, name)
         if moment is not None and moment.tzinfo is None:
             errors[name] = "Give dates with their time zone."
+        elif moment is not None and not (EARLIEST_DATE <= moment.year <= LATEST_DATE):
+            errors[name] = f"Choose a date between {EARLIEST_DATE} and {LATEST_DATE}."
     if errors:
         raise SettingsError(errors)
     return {

@@ -1,4 +1,5 @@
-"""Outgoing mail: through SMTP when SMTP_HOST is set, else to the log and a local folder."""
+"""Outgoing mail: through SMTP when SMTP_HOST is set, else (in development and test only) to the log
+and a local folder."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from email.utils import make_msgid
 from pathlib import Path
 
 from flask import current_app
+
+# Where mail that was not sent may be written to the log and the mail folder, links and all.
+_KEEPS_UNSENT_MAIL = ("development", "test")
 
 
 class MailError(RuntimeError):
@@ -28,29 +32,41 @@ class Outgoing:
 
 
 def compose(message: Outgoing) -> EmailMessage:
-    """Build the RFC 5322 message with our sender address."""
+    """Build the RFC 5322 message with our sender address; MailError if a header cannot hold it."""
     email = EmailMessage()
-    email["From"] = current_app.config["MAIL_FROM"]
-    email["To"] = message.to
-    email["Subject"] = message.subject
-    email["Message-ID"] = make_msgid(domain="donate.local")
-    email.set_content(message.body)
+    try:
+        email["From"] = current_app.config["MAIL_FROM"]
+        email["To"] = message.to
+        email["Subject"] = message.subject
+        email["Message-ID"] = make_msgid(domain="donate.local")
+        email.set_content(message.body)
+    except ValueError as error:
+        current_app.logger.error("Mail to %r could not be composed: %s", message.to, error)
+        raise MailError(
+            "The message could not be written: a name or address in it has a line break or "
+            "another character mail does not allow."
+        ) from error
     return email
 
 
 def send(message: Outgoing) -> None:
-    """Deliver a message, or keep it where a developer can read it when no server is set."""
+    """Deliver a message; without a server, keep it for a developer, but never log it in production.
+
+    The body holds working sign-in links, so only development and test write it anywhere.
+    """
     email = compose(message)
-    if current_app.config.get("SMTP_HOST"):
+    config = current_app.config
+    if config.get("SMTP_HOST"):
         _send_smtp(email)
         return
-    path = _write_to_folder(email)
-    if current_app.config.get("DONATE_ENV") == "production":
-        current_app.logger.warning(
-            "SMTP_HOST is not set: mail to %s was written to %s instead of being sent.",
+    if config.get("DONATE_ENV") not in _KEEPS_UNSENT_MAIL:
+        current_app.logger.error(
+            "Mail is not configured (SMTP_HOST is not set): the message to %s (%s) was not sent.",
             message.to,
-            path,
+            message.subject,
         )
+        return
+    path = _write_to_folder(email)
     current_app.logger.info(
         "Mail to %s (%s), kept in %s:\n%s", message.to, message.subject, path, message.body
     )

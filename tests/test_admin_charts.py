@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from donate import ledger
 from donate.admin.charts import daily_chart
-from donate.admin.reports import raised_per_article, raised_per_day
+from donate.admin.reports import Day, raised_per_article, raised_per_day
 from donate.extensions import db
 from donate.models import DonationKind, DonationState, LedgerEntry
 from tests.admin_support import sign_in_as
@@ -143,3 +143,20 @@ def test_money_per_article_counts_succeeded_gifts_net_of_refunds(db_session):
     }
     ranked = raised_per_article([goal.id, other_goal.id])
     assert (ranked[0].label, ranked[0].raised_minor) == (council, 9_000)
+
+
+def test_a_long_history_draws_only_the_last_400_days_and_says_so(client, dashboard):
+    d = dashboard
+    goal = make_goal(d.site_a, target_minor=10_000)
+    make_offline_gift(goal, 1_000, created_at=at(2001, 1, 1, 12))
+    card_gift(goal, 2_000, at(2026, 5, 3, 10))
+    days = raised_per_day(goal, "UTC")
+    assert len(days) == 400
+    assert days[-1] == Day(day=date(2026, 5, 3), raised_minor=2_000, total_minor=3_000)
+    assert (days[0].day, days[0].total_minor) == (date(2025, 3, 30), 1_000)  # carried in
+    assert days.left_out == (date(2025, 3, 30) - date(2001, 1, 1)).days
+    sign_in_as(client, d.viewer)
+    page = client.get(f"/admin/sites/{d.site_a.id}/goals/{goal.id}")
+    assert page.status_code == 200
+    assert page.text.count("<rect ") == 400
+    assert "Only the last 400 days are drawn" in page.text

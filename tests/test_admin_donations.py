@@ -4,6 +4,7 @@ corrections and voids, hidden messages and erasing a donor."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -125,6 +126,31 @@ def test_the_list_is_paginated(client, gifts, monkeypatch):
     assert "page 2 of 2" in second.text
     beyond = client.get(f"/admin/sites/{d.site_a.id}/donations?page=99")
     assert listed_ids(beyond) == [made["ana"].id]
+
+
+def test_page_and_export_links_carry_only_the_filters(client, gifts, monkeypatch):
+    import html
+
+    d, _second, _made = gifts
+    monkeypatch.setattr("donate.admin.donations.PAGE_SIZE", 1)
+    sign_in_as(client, d.viewer)
+    page = client.get(
+        f"/admin/sites/{d.site_a.id}/donations?_method=POST&_external=1&_scheme=javascript"
+        f"&_anchor=x&site_id={d.site_b.id}&q=example.org&kind=&state=succeeded"
+    )
+    assert page.status_code == 200
+    links = re.findall(r'href="([^"]*donations(?:\.csv)?\?[^"]*)"', html.unescape(page.text))
+    assert len(links) == 2  # the export and the next page
+    for link in links:
+        path, query = link.split("?", 1)
+        assert path in (
+            f"/admin/sites/{d.site_a.id}/donations",
+            f"/admin/sites/{d.site_a.id}/donations.csv",
+        )
+        assert sorted(query.split("&")) in (
+            ["q=example.org", "state=succeeded"],
+            ["page=2", "q=example.org", "state=succeeded"],
+        )
 
 
 def test_the_detail_page_shows_the_history_from_the_inbox_and_the_audit_log(client, gifts):
@@ -255,6 +281,11 @@ def test_an_offline_gift_amount_is_corrected_with_a_reason(client, dashboard):
         ({"amount": ""}, "amount", "Enter the amount received."),
         ({"donor_email": "dana at example"}, "donor_email", "is not an e-mail address"),
         ({"received_on": "2999-01-01"}, "received_on", "The date cannot be in the future."),
+        (
+            {"received_on": "1000-03-01"},
+            "received_on",
+            "The date cannot be before 1 January 2000; check the year.",
+        ),
         ({"goal": "999999"}, "goal", "Not a valid choice"),
     ],
 )
@@ -326,6 +357,7 @@ def test_erasing_a_donor_keeps_the_amounts_and_totals(client, dashboard):
         public_name="Avery Quinn",
         public_message="Again!",
     )
+    second.stripe_checkout_session_id = "cs_test_erase"
     elsewhere = d.donation_b  # another site's gift stays as it is
     elsewhere.donor_email = "a@donor.example"
     db.session.add(
@@ -337,7 +369,13 @@ def test_erasing_a_donor_keeps_the_amounts_and_totals(client, dashboard):
                 {
                     "data": {
                         "object": {
-                            "customer_details": {"email": "a@donor.example", "name": "Avery Quinn"}
+                            "id": "cs_test_erase",
+                            "amount_total": 700,
+                            "customer_details": {
+                                "email": "a@donor.example",
+                                "name": "Avery Quinn",
+                                "address": {"city": "Riverside"},
+                            },
                         }
                     }
                 },
@@ -371,7 +409,9 @@ def test_erasing_a_donor_keeps_the_amounts_and_totals(client, dashboard):
         sa.select(StripeEvent.payload).where(StripeEvent.event_id == "evt_erase")
     ).scalar_one()
     assert "a@donor.example" not in payload and "Avery Quinn" not in payload
-    assert json.loads(payload)["data"]["object"]["customer_details"]["email"] == "erased"
+    session = json.loads(payload)["data"]["object"]
+    assert session["customer_details"] == {"email": "erased", "name": "erased", "address": None}
+    assert (session["id"], session["amount_total"]) == ("cs_test_erase", 700)
     entry = db.session.execute(
         sa.select(AuditLog).where(AuditLog.action == "donor.erase")
     ).scalar_one()
@@ -379,6 +419,104 @@ def test_erasing_a_donor_keeps_the_amounts_and_totals(client, dashboard):
     assert "donor.example" not in json.dumps(entry.detail)
     listing = client.get(f"/admin/sites/{d.site_a.id}/donations?q=donor.example")
     assert listed_ids(listing) == []
+
+
+def stored_event(event_id: str, payload: dict) -> None:
+    db.session.add(
+        StripeEvent(
+            event_id=event_id,
+            type=payload.get("type", "charge.refunded"),
+            status=EventStatus.PARKED if "parked" in event_id else EventStatus.PROCESSED,
+            payload=json.dumps(payload),
+        )
+    )
+
+
+def test_erasing_a_donor_clears_personal_fields_only_in_their_own_events(client, dashboard):
+    d = dashboard
+    gift = d.donation_a
+    gift.public_name = "succeeded"  # a name that is also a word Stripe uses
+    gift.stripe_payment_intent_id = "pi_test_mine"
+    gift.stripe_charge_id = "ch_test_mine"
+    d.donation_b.public_name = "succeeded"
+    d.donation_b.donor_email = "a@donor.example"
+    mine = {
+        "type": "charge.refunded",
+        "data": {
+            "object": {
+                "id": "ch_test_mine",
+                "payment_intent": "pi_test_mine",
+                "amount": 2_500,
+                "status": "succeeded",
+                "receipt_email": "a@donor.example",
+                "billing_details": {"email": "a@donor.example", "name": "succeeded", "phone": "1"},
+                "shipping": {"name": "succeeded", "address": {"line1": "1 River Road"}},
+            }
+        },
+    }
+    theirs = {
+        "type": "charge.refund.updated",
+        "data": {
+            "object": {
+                "id": "re_test_theirs",
+                "charge": "ch_test_theirs",
+                "amount": 4_000,
+                "status": "succeeded",
+                "receipt_email": "a@donor.example",
+            }
+        },
+    }
+    stored_event("evt_mine", mine)
+    stored_event("evt_parked_theirs", theirs)
+    sign_in_as(client, d.editor)
+    response = post_form(
+        client, f"/admin/sites/{d.site_a.id}/donations/{gift.id}/erase", {"confirm": "y"}
+    )
+    assert response.status_code == 302
+
+    def payload(event_id: str) -> dict:
+        return json.loads(
+            db.session.execute(
+                sa.select(StripeEvent.payload).where(StripeEvent.event_id == event_id)
+            ).scalar_one()
+        )
+
+    charge = payload("evt_mine")["data"]["object"]
+    assert (charge["id"], charge["amount"], charge["status"]) == (
+        "ch_test_mine",
+        2_500,
+        "succeeded",
+    )
+    assert charge["receipt_email"] == "erased"
+    assert charge["billing_details"] == {"email": "erased", "name": "erased", "phone": "erased"}
+    assert charge["shipping"] is None
+    assert payload("evt_parked_theirs") == theirs  # another site's parked refund, untouched
+    entry = db.session.execute(
+        sa.select(AuditLog).where(AuditLog.action == "donor.erase")
+    ).scalar_one()
+    assert entry.detail["stripe_events_scrubbed"] == 1
+
+
+@pytest.mark.parametrize("query", ["end=9999-12-31", "start=0001-01-01", "start=1999-12-31"])
+def test_dates_out_of_range_are_named_and_ignored(client, gifts, query):
+    d, _second, _made = gifts
+    d.site_a.time_zone = "Europe/Berlin"
+    sign_in_as(client, d.viewer)
+    page = client.get(f"/admin/sites/{d.site_a.id}/donations?{query}")
+    assert page.status_code == 200
+    assert "Choose a date from 1 January 2000 to" in page.text
+    assert len(listed_ids(page)) == 4
+    assert client.get(f"/admin/sites/{d.site_a.id}/donations.csv?{query}").status_code == 200
+
+
+def test_the_first_and_last_days_of_the_calendar_do_not_overflow():
+    from datetime import date
+
+    from donate.admin.local_time import day_end, day_start
+
+    assert day_start(date(1, 1, 1), "Europe/Berlin") == datetime.min.replace(tzinfo=UTC)
+    assert day_end(date(9999, 12, 31), "Europe/Berlin") == datetime.max.replace(tzinfo=UTC)
+    assert day_start(date(2026, 3, 29), "Europe/Berlin") == datetime(2026, 3, 28, 23, tzinfo=UTC)
 
 
 def test_a_filter_that_does_not_parse_is_named_and_ignored(client, gifts):

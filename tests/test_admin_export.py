@@ -33,7 +33,16 @@ def read_csv(response) -> list[dict[str, str]]:
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\tcmd", "'\tcmd"),
         ("\rcmd", "'\rcmd"),
+        (' =HYPERLINK("http://evil")', '\' =HYPERLINK("http://evil")'),
+        ("\n=1+1", "'\n=1+1"),
+        ("\u00a0\u3000+1", "'\u00a0\u3000+1"),
+        ("\x00\u200b@SUM(A1)", "'\x00\u200b@SUM(A1)"),
+        ("\uff1d1+1", "'\uff1d1+1"),
+        ("\uff0b1", "'\uff0b1"),
+        ("  \uff0d1", "'  \uff0d1"),
+        ("\uff20SUM(A1)", "'\uff20SUM(A1)"),
         ("Plain name", "Plain name"),
+        ("  Plain name", "  Plain name"),
         ("", ""),
         (Decimal("-12.50"), Decimal("-12.50")),
         (42, 42),
@@ -48,6 +57,7 @@ def test_only_text_that_a_spreadsheet_would_run_is_defused(cell, expected):
 def test_no_text_cell_ever_starts_a_formula(text):
     cell = neutralise(text)
     assert not cell.startswith(FORMULA_STARTS)
+    assert not text.strip().startswith(FORMULA_STARTS) or cell.startswith("'")
     assert cell.endswith(text)
 
 

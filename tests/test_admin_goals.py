@@ -72,6 +72,11 @@ def test_an_editor_creates_a_goal_typed_the_german_way(client, german_site):
     ("overrides", "field", "message"),
     [
         ({"title": ""}, "title", "Give the goal a title."),
+        (
+            {"title": "Winter\nappeal"},
+            "title",
+            "Keep the title on one line, without tabs or control characters.",
+        ),
         ({"slug": "Winter Appeal!"}, "slug", "Use lower-case letters, digits and dashes"),
         ({"target": "zwölf"}, "target", "Please enter the amount in digits"),
         ({"target": "0"}, "target", "greater than zero"),

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from werkzeug.routing import Rule
 
-from tests.admin_support import csrf_token, sign_in_as
+from tests.admin_support import csrf_token, post_form, sign_in_as
 
 pytest_plugins = ["tests.admin_fixtures"]  # the dashboard and outbox fixtures
 
@@ -218,3 +218,21 @@ def test_signed_out_visitors_only_reach_the_open_pages(app, client, dashboard):
             response = client.get(url)
             assert response.status_code == 302, url
             assert "/admin/sign-in" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("huge", [2**31, 2**63, 2**64 + 1, 10**30])
+def test_ids_too_large_for_the_database_name_nothing(client, dashboard, huge):
+    d = dashboard
+    sign_in_as(client, d.owner)
+    site = f"/admin/sites/{d.site_a.id}"
+    for path in (
+        f"/admin/sites/{huge}/",
+        f"{site}/donations/{huge}",
+        f"{site}/goals/{huge}",
+        f"{site}/goals/{huge}/embed",
+    ):
+        assert client.get(path).status_code == 404, path
+    removed = post_form(client, f"{site}/people/{huge}/remove")
+    assert removed.status_code == 404
+    audit_page = client.get(f"{site}/audit?before={huge}")
+    assert audit_page.status_code == 200

@@ -66,6 +66,28 @@ def test_without_a_server_mail_is_kept_in_the_folder_and_the_log(app, outbox, ca
     assert "The link: x" in caplog.text
 
 
+def test_production_without_a_server_logs_no_body_and_keeps_no_file(
+    app, outbox, caplog, monkeypatch
+):
+    monkeypatch.setitem(app.config, "DONATE_ENV", "production")
+    with app.test_request_context(), caplog.at_level("DEBUG"):
+        mail.send(
+            mail.Outgoing(
+                to="ana@example.org", subject="Reset", body="https://x.example/reset/secret-token"
+            )
+        )
+    assert "secret-token" not in caplog.text
+    assert "Mail is not configured (SMTP_HOST is not set)" in caplog.text
+    assert "ana@example.org (Reset) was not sent" in caplog.text
+    assert outbox.messages() == []
+
+
+def test_a_line_break_in_a_header_becomes_a_readable_error(app, outbox):
+    with app.test_request_context(), pytest.raises(mail.MailError, match="has a line break"):
+        mail.send(mail.Outgoing(to="ana@example.org", subject="Join A\r\nBcc: x@y.z", body="B"))
+    assert outbox.messages() == []
+
+
 def test_with_a_server_mail_goes_through_smtp_with_starttls_and_login(app, outbox, smtp):
     with app.test_request_context():
         mail.send(mail.Outgoing(to="ana@example.org", subject="Hello", body="Body"))

@@ -259,3 +259,107 @@ def test_a_refund_from_the_dashboard_lowers_the_total_when_stripe_confirms(
     page = browser.get(f"{base}/donations/{donation.id}", timeout=30)
     assert "Refund through Stripe" not in page.text
     assert "charge.refunded" in page.text  # the inbox's events are in the history
+
+
+# --- refunds asked twice ------------------------------------------------------------------------
+
+
+def test_a_refund_counts_against_the_gift_as_soon_as_stripe_accepts_it(
+    client, dashboard, fake_gateway
+):
+    d = dashboard
+    gift = card_gift(d.goal_a, 5_000)
+    sign_in_as(client, d.editor)
+    url = f"/admin/sites/{d.site_a.id}/donations/{gift.id}"
+    post_form(
+        client, f"{url}/refund", {"request_key": "a" * 24, "amount": "12.50", "reason": "duplicate"}
+    )
+    row = db.session.execute(sa.select(Refund)).scalar_one()
+    assert (row.stripe_refund_id, row.amount_minor, row.status, row.last_cause) == (
+        "re_fake_1",
+        1_250,
+        RefundStatus.PENDING,
+        f"user:{d.editor.id}",
+    )
+    assert "Up to $37.50 can be refunded" in client.get(url).text
+    everything = {"request_key": "b" * 24, "amount": "", "reason": "duplicate"}
+    assert post_form(client, f"{url}/refund", everything).status_code == 302
+    again = post_form(client, f"{url}/refund", everything)  # the same form, sent twice
+    assert again.status_code == 422
+    assert "Nothing is left to refund on this donation." in again.text
+    assert [call["amount_stripe"] for call in fake_gateway.calls] == [1_250, 3_750]
+
+
+def test_a_refund_asked_meanwhile_is_checked_again_under_the_lock(app, dashboard, fake_gateway):
+    from flask_login import login_user
+
+    from donate.admin import refunds
+
+    d = dashboard
+    gift = card_gift(d.goal_a, 5_000)
+    with app.test_request_context():
+        login_user(d.editor)
+        first = refunds.request_refund(gift, amount_minor=3_000, reason="", request_key="a" * 24)
+        assert first == RefundStatus.PENDING
+        # A second tab loaded before the first refund: its form still offered $50.00.
+        with pytest.raises(refunds.RefundRefused, match=r"Only \$20\.00 is left to refund"):
+            refunds.request_refund(gift, amount_minor=3_000, reason="", request_key="b" * 24)
+    assert len(fake_gateway.calls) == 1
+    assert refunds.refundable_minor(gift) == 2_000
+
+
+@pytest.mark.live
+def test_refunds_from_two_tabs_or_a_double_submit_never_exceed_the_gift(
+    live_server, stripe_sandbox, monkeypatch
+):
+    site = make_site(name="Bridge Weekly")
+    goal = make_goal(site, slug="bridge-repairs", maximum_minor=None)
+    make_user("editor@bridge.example", site=site, role=Role.EDITOR)
+    db.session.commit()
+    paid_gift(live_server, stripe_sandbox, goal.slug, 5_000)
+    donation = db.session.execute(sa.select(Donation)).scalar_one()
+    # Stripe's refund events arrive two seconds late: only what the dashboard stored counts.
+    monkeypatch.setattr("sandbox.store.random.uniform", lambda _low, high: high)
+    sandbox_control(stripe_sandbox, "chaos", api_key="sk_test_donate_e2e", late=2)
+
+    browser = requests.Session()
+    base = f"{live_server.url}/admin/sites/{site.id}/donations/{donation.id}"
+    page = browser.get(f"{live_server.url}/admin/sign-in", timeout=30)
+    browser.post(
+        f"{live_server.url}/admin/sign-in",
+        timeout=30,
+        data={
+            "csrf_token": token_in(page.text),
+            "email": "editor@bridge.example",
+            "password": PASSWORD,
+        },
+    )
+    tabs = [browser.get(base, timeout=30).text for _ in range(2)]
+    assert all("Up to $50.00 can be refunded" in tab for tab in tabs)
+
+    def submit(tab: str, amount: str) -> requests.Response:
+        form = {
+            "csrf_token": token_in(tab),
+            "request_key": request_key(tab),
+            "amount": amount,
+            "reason": "requested_by_customer",
+        }
+        return browser.post(f"{base}/refund", data=form, timeout=30)
+
+    assert submit(tabs[0], "30.00").ok
+    second_tab = submit(tabs[1], "30.00")
+    assert second_tab.status_code == 422
+    assert "At most $20.00 can be refunded." in second_tab.text
+    rest = browser.get(base, timeout=30).text
+    assert submit(rest, "").ok
+    double = submit(rest, "")
+    assert double.status_code == 422
+    assert "Nothing is left to refund on this donation." in double.text
+
+    assert stripe_sandbox.flush(timeout=30)
+    assert raised(goal.id) == 0
+    refunds = db.session.execute(sa.select(Refund).order_by(Refund.id)).scalars().all()
+    assert [(r.amount_minor, r.status) for r in refunds] == [
+        (3_000, RefundStatus.SUCCEEDED),
+        (2_000, RefundStatus.SUCCEEDED),
+    ]

@@ -53,6 +53,11 @@ def test_creating_a_site_makes_its_creator_the_owner(client, db_session):
     [
         ({"name": ""}, "name", "Give the site a name."),
         (
+            {"name": "Gazette\r\nBcc: all@example.org"},
+            "name",
+            "Keep the site&#39;s name on one line, without tabs or control characters.",
+        ),
+        (
             {"allowed_origins": "https://news.example.org/2026/article"},
             "allowed_origins",
             "is a page address; enter only its origin",

@@ -206,3 +206,25 @@ def test_recount_of_an_unknown_goal(runner):
     result = runner.invoke(args=["donate", "recount", "--goal", "nope"])
     assert result.exit_code == 1
     assert "no goal with the slug 'nope'" in result.output
+
+
+def test_create_goal_refuses_a_deadline_in_year_202(runner):
+    site_id = _site_id(runner)
+    result = runner.invoke(
+        args=[
+            "donate",
+            "create-goal",
+            "--site",
+            str(site_id),
+            "--slug",
+            "typo-year",
+            "--title",
+            "Typo",
+            "--target",
+            "100",
+            "--deadline",
+            "0202-03-31",
+        ]
+    )
+    assert result.exit_code == 1
+    assert "between 2000 and 2100" in result.output

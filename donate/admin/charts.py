@@ -49,6 +49,7 @@ class DailyChart:
     y_ticks: list[Tick]
     x_ticks: list[Tick]
     summary: str
+    note: str = ""  # said under the chart when older days are left out
 
 
 def daily_chart(days: list[Day], *, target_minor: int, currency: str, locale: str) -> DailyChart:
@@ -98,7 +99,15 @@ def daily_chart(days: list[Day], *, target_minor: int, currency: str, locale: st
         + (f" over {len(days)} days" if days else "; nothing yet")
         + "."
     )
+    left_out = getattr(days, "left_out", 0)
+    note = (
+        f"Only the last {len(days)} days are drawn; {left_out} earlier days are left out, "
+        "their money counted in the running total."
+        if left_out
+        else ""
+    )
     return DailyChart(
+        note=note,
         width=WIDTH,
         height=HEIGHT,
         plot_left=LEFT,

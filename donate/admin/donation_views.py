@@ -33,7 +33,7 @@ from donate.admin.local_time import today
 from donate.admin.scoping import current_site, requires
 from donate.admin.views import Page
 from donate.extensions import db
-from donate.models import Donation, DonationKind, DonationState, Role
+from donate.models import Donation, DonationKind, DonationState, RefundStatus, Role
 
 
 def _filters() -> tuple[DonationFilterForm, Filters]:
@@ -55,13 +55,22 @@ def _filters() -> tuple[DonationFilterForm, Filters]:
     )
 
 
+def _kept_filters(form: DonationFilterForm) -> dict[str, str]:
+    """The filters to carry into page and export links: only the form's own fields, as typed.
+
+    Anything else in the query string (_external, _anchor, site_id...) would steer url_for.
+    """
+    return {
+        field.name: str(field.raw_data[0]) for field in form if field.raw_data and field.raw_data[0]
+    }
+
+
 @admin.get("/sites/<int:site_id>/donations")
 def donations() -> Page:
     """The site's donations, filtered and a page at a time."""
     form, filters = _filters()
     page = page_of(current_site(), filters, request.args.get("page", 1, type=int))
-    query = {key: value for key, value in request.args.items() if key != "page" and value}
-    return render_template("admin/donations.html", form=form, page=page, query=query)
+    return render_template("admin/donations.html", form=form, page=page, query=_kept_filters(form))
 
 
 @admin.get("/sites/<int:site_id>/donations.csv")
@@ -125,6 +134,16 @@ def _back_to(donation: Donation) -> Page:
     return redirect(url_for("admin.donation", donation_id=donation.id))
 
 
+def _refund_news(shown: str, status: RefundStatus) -> str:
+    """Tell the user whether the total already dropped or waits for Stripe."""
+    if status == RefundStatus.SUCCEEDED:
+        return f"Stripe refunded {shown}; the goal's total is lowered."
+    return (
+        f"Stripe is refunding {shown}. The goal's total changes when Stripe confirms "
+        f"the refund, usually within a minute."
+    )
+
+
 @admin.post("/sites/<int:site_id>/donations/<int:donation_id>/refund")
 @requires(Role.EDITOR)
 def refund(donation_id: int) -> Page:
@@ -137,7 +156,7 @@ def refund(donation_id: int) -> Page:
     )
     if form.validate_on_submit() and form.amount_minor is not None:
         try:
-            refunds.request_refund(
+            status = refunds.request_refund(
                 gift,
                 amount_minor=form.amount_minor,
                 reason=form.reason.data,
@@ -149,11 +168,7 @@ def refund(donation_id: int) -> Page:
         else:
             db.session.commit()
             shown = money.format_amount(form.amount_minor, gift.currency, g.site.default_locale)
-            flash(
-                f"Stripe is refunding {shown}. The goal's total changes when Stripe confirms "
-                f"the refund, usually within a minute.",
-                "info",
-            )
+            flash(_refund_news(shown, status), "info")
             return _back_to(gift)
     return _detail(gift, 422, refund_form=form)
 

@@ -21,6 +21,7 @@ from donate.models import (
     Refund,
     Site,
     StripeEvent,
+    Subscription,
 )
 
 PAGE_SIZE = 50
@@ -124,33 +125,38 @@ class History:
     events: list[StripeEvent]
 
 
-def _stripe_ids(donation: Donation) -> list[str]:
-    return [
-        value
-        for value in (
-            donation.stripe_checkout_session_id,
-            donation.stripe_payment_intent_id,
-            donation.stripe_charge_id,
-            donation.stripe_invoice_id,
-        )
-        if value
+def stripe_ids(donation: Donation, *, with_subscription: bool = False) -> list[str]:
+    """The Stripe ids that tie inbox events to this gift (and, if asked, to its subscription)."""
+    values = [
+        donation.stripe_checkout_session_id,
+        donation.stripe_payment_intent_id,
+        donation.stripe_charge_id,
+        donation.stripe_invoice_id,
     ]
+    if with_subscription and donation.subscription_id is not None:
+        subscription = db.session.get(Subscription, donation.subscription_id)
+        values.append(subscription.stripe_subscription_id if subscription else None)
+    return [value for value in values if value]
+
+
+def events_naming(ids: list[str], limit: int | None = None) -> list[StripeEvent]:
+    """The inbox's events whose payload holds one of the ids as a whole string, oldest first."""
+    if not ids:
+        return []
+    quoted = [f'"{value}"' for value in ids]
+    query = (
+        sa.select(StripeEvent)
+        .where(sa.or_(*(StripeEvent.payload.contains(q, autoescape=True) for q in quoted)))
+        .order_by(StripeEvent.received_at, StripeEvent.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.execute(query).scalars())
 
 
 def events_about(donation: Donation) -> list[StripeEvent]:
     """The inbox's events that name one of the donation's Stripe ids, oldest first."""
-    ids = _stripe_ids(donation)
-    if not ids:
-        return []
-    quoted = [f'"{value}"' for value in ids]
-    return list(
-        db.session.execute(
-            sa.select(StripeEvent)
-            .where(sa.or_(*(StripeEvent.payload.contains(q, autoescape=True) for q in quoted)))
-            .order_by(StripeEvent.received_at, StripeEvent.id)
-            .limit(200)
-        ).scalars()
-    )
+    return events_naming(stripe_ids(donation), limit=200)
 
 
 def history(site: Site, donation: Donation) -> History:

@@ -8,10 +8,30 @@ from typing import Any
 import sqlalchemy as sa
 
 from donate.admin import audit
+from donate.admin.donations import events_naming, stripe_ids
 from donate.extensions import db
-from donate.models import Donation, Goal, Site, StripeEvent
+from donate.models import Donation, Goal, Site
 
 ERASED = "erased"
+
+# Objects whose listed fields (all of them when None) are a person's: name, address, phone...
+_PERSONAL_OBJECTS: dict[str, tuple[str, ...] | None] = {
+    "customer_details": ("email", "name", "phone", "address"),
+    "billing_details": None,
+}
+# Fields that are personal wherever they appear; amounts and ids are never among them.
+_PERSONAL_KEYS = frozenset(
+    {
+        "receipt_email",
+        "customer_email",
+        "customer_name",
+        "customer_phone",
+        "customer_address",
+        "customer_shipping",
+        "shipping",
+        "shipping_details",
+    }
+)
 
 
 def _same_donor(site: Site, donation: Donation) -> list[Donation]:
@@ -31,41 +51,67 @@ def _same_donor(site: Site, donation: Donation) -> list[Donation]:
     )
 
 
-def _scrub_inbox(values: set[str]) -> int:
-    """Replace the donor's address and names inside stored Stripe payloads; count rows changed.
+def _erased(value: Any) -> Any:
+    """What a personal field holds after erasure: a marker for text, nothing for the rest."""
+    return ERASED if isinstance(value, str) else None
 
-    Only whole JSON string values are replaced (quotes included), so keys and other text stay.
+
+def _scrub(node: Any) -> bool:
+    """Clear the known personal fields, by key, anywhere in a Stripe object; say if any changed.
+
+    Values are never compared, so a donor called "succeeded" leaves every status alone.
     """
+    changed = False
+    if isinstance(node, list):
+        for item in node:
+            changed = _scrub(item) or changed
+    if not isinstance(node, dict):
+        return changed
+    for key, value in node.items():
+        if key in _PERSONAL_OBJECTS and isinstance(value, dict):
+            for field in _PERSONAL_OBJECTS[key] or list(value):
+                if value.get(field) not in (None, ERASED):
+                    value[field] = _erased(value[field])
+                    changed = True
+        elif key in _PERSONAL_KEYS:
+            if value not in (None, ERASED):
+                node[key] = _erased(value)
+                changed = True
+        else:
+            changed = _scrub(value) or changed
+    return changed
+
+
+def _scrub_inbox(gifts: list[Donation]) -> int:
+    """Clear personal fields in the stored Stripe events about these gifts; count rows changed.
+
+    Only events naming one of the gifts' own Stripe ids are read, so other sites' stay as sent.
+    """
+    ids = sorted({value for gift in gifts for value in stripe_ids(gift, with_subscription=True)})
     changed = 0
-    for value in sorted(values):
-        for quoted in {json.dumps(value), json.dumps(value, ensure_ascii=False)}:
-            result: Any = db.session.execute(
-                sa.update(StripeEvent)
-                .where(StripeEvent.payload.contains(quoted, autoescape=True))
-                .values(payload=sa.func.replace(StripeEvent.payload, quoted, json.dumps(ERASED)))
-                .execution_options(synchronize_session=False)
-            )
-            changed += result.rowcount or 0
+    for event in events_naming(ids):
+        try:
+            payload = json.loads(event.payload)
+        except ValueError:
+            continue
+        if _scrub(payload):
+            event.payload = json.dumps(payload)
+            changed += 1
+    db.session.flush()
     return changed
 
 
 def erase(site: Site, donation: Donation) -> int:
     """Remove name, e-mail, messages and notes from all the donor's gifts; return how many."""
     gifts = _same_donor(site, donation)
-    personal: set[str] = set()
     for gift in gifts:
-        for value in (gift.donor_email, gift.public_name):
-            if value and len(value.strip()) >= 3:
-                personal.add(value)
-        if gift.donor_email:
-            personal.add(gift.donor_email.lower())
         gift.donor_email = None
         gift.public_name = None
         gift.public_message = None
         gift.note = None
         gift.anonymous = True
     db.session.flush()
-    scrubbed = _scrub_inbox(personal)
+    scrubbed = _scrub_inbox(gifts)
     audit.record(
         "donor.erase",
         f"donation:{donation.id}",

@@ -1,13 +1,15 @@
 """The donations CSV: streamed row by row, safe to open in a spreadsheet.
 
-Text that a spreadsheet would run as a formula (starting with = + - @, tab or carriage return)
-gets a leading apostrophe; amounts are written as plain numbers, so -12.50 stays a number.
+Text that a spreadsheet would run as a formula (starting with = + - @ or their fullwidth forms,
+tab or carriage return, even after spaces, line breaks or other invisible characters) gets a
+leading apostrophe; amounts are written as plain numbers, so -12.50 stays a number.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
@@ -21,7 +23,9 @@ from donate.admin.local_time import local
 from donate.extensions import db
 from donate.models import Donation, Goal, Site
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# Characters a spreadsheet may skip before it sees the formula: separators and controls.
+_SKIPPED_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
 COLUMNS = tuple(
     "id created settled goal kind state currency amount refunded disputed net donor_email "
     "public_name anonymous public_message message_hidden source_url article_id note "
@@ -30,9 +34,19 @@ COLUMNS = tuple(
 _BATCH = 500
 
 
+def _first_visible(text: str) -> str:
+    """The first character after leading whitespace and control characters, or ""."""
+    for char in text:
+        if not (char.isspace() or unicodedata.category(char) in _SKIPPED_CATEGORIES):
+            return char
+    return ""
+
+
 def neutralise(cell: Any) -> Any:
     """Defuse a text cell a spreadsheet would evaluate; numbers pass unchanged."""
-    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+    if isinstance(cell, str) and (
+        cell.startswith(FORMULA_STARTS) or _first_visible(cell) in FORMULA_STARTS
+    ):
         return "'" + cell
     return cell
 

@@ -7,7 +7,7 @@ donate.goals' (shared with the CLI), whose per-field messages `show_rule_errors`
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -66,6 +66,19 @@ def _options(labels: dict[str, str]) -> list:
 _LIST_SEPARATORS = re.compile(r"[\n;]+")
 _LOCAL_INPUT = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 _REQUEST_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+# No gift predates the platform; dates before this are typing mistakes (or probes).
+EARLIEST_DAY = date(2000, 1, 1)
+
+
+def _spelled(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _check_filter_day(field: DateField) -> None:
+    """Keep a filter's date between 2000 and a year from now, where the calendar is safe."""
+    latest = date.today() + timedelta(days=366)
+    if field.data and not EARLIEST_DAY <= field.data <= latest:
+        raise ValidationError(f"Choose a date from {_spelled(EARLIEST_DAY)} to {_spelled(latest)}.")
 
 
 def amount_for_input(amount_minor: int | None, currency: str, locale: str) -> str:
@@ -372,7 +385,11 @@ class DonationFilterForm(FlaskForm):
             SelectChoice(str(g.id), g.title) for g in goals
         ]
 
+    def validate_start(self, field: DateField) -> None:
+        _check_filter_day(field)
+
     def validate_end(self, field: DateField) -> None:
+        _check_filter_day(field)
         if field.data and self.start.data and field.data < self.start.data:
             raise ValidationError("The end date comes before the start date.")
 
@@ -445,6 +462,10 @@ class OfflineGiftForm(FlaskForm):
             raise ValidationError(str(error)) from None
 
     def validate_received_on(self, field: DateField) -> None:
+        if field.data and field.data < EARLIEST_DAY:
+            raise ValidationError(
+                f"The date cannot be before {_spelled(EARLIEST_DAY)}; check the year."
+            )
         if field.data and field.data > local_time.today(self.site.time_zone):
             raise ValidationError("The date cannot be in the future.")
 

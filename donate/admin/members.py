@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -63,6 +64,7 @@ def invite(site: Site, email: str, role: Role) -> Invitation:
         nonce=secrets.token_urlsafe(12),
         invited_by=current_user.id,
     )
+    _withdraw(site, lambda open_one: open_one.email == address, because="replaced")
     audit.record(SENT, invitation.subject, email=address, role=invitation.role.value)
     link = public_link("admin.accept_invitation", token=invitation_token(invitation))
     body = render_template(
@@ -85,6 +87,7 @@ class PendingInvitation:
     email: str
     role: str
     sent_at: datetime
+    invited_by: int
 
 
 def pending(site: Site) -> list[PendingInvitation]:
@@ -108,6 +111,7 @@ def pending(site: Site) -> list[PendingInvitation]:
                     email=str(row.detail.get("email", "")),
                     role=str(row.detail.get("role", "")),
                     sent_at=row.created_at,
+                    invited_by=row.user_id,
                 )
             )
     return found
@@ -120,13 +124,20 @@ def revoke(site: Site, nonce: str) -> None:
     audit.record(REVOKED, f"invitation:{nonce}")
 
 
-def _closed(invitation: Invitation) -> bool:
+def _withdraw(site: Site, which: Callable[[PendingInvitation], bool], because: str) -> None:
+    """Revoke the site's open invitations that `which` picks, so their links stop working."""
+    for open_one in pending(site):
+        if which(open_one):
+            audit.record(REVOKED, f"invitation:{open_one.nonce}", site=site, because=because)
+
+
+def _inviter_is_owner(invitation: Invitation) -> bool:
     return (
         db.session.execute(
-            sa.select(AuditLog.id).where(
-                AuditLog.site_id == invitation.site_id,
-                AuditLog.subject == invitation.subject,
-                AuditLog.action.in_((ACCEPTED, REVOKED)),
+            sa.select(Membership.id).where(
+                Membership.site_id == invitation.site_id,
+                Membership.user_id == invitation.invited_by,
+                Membership.role == Role.OWNER,
             )
         ).first()
         is not None
@@ -134,10 +145,26 @@ def _closed(invitation: Invitation) -> bool:
 
 
 def invited_site(invitation: Invitation) -> Site:
-    """The site an invitation is for, while the invitation is still open."""
+    """The site an invitation is for, while it is the newest open one for its address.
+
+    An older invitation, or one from someone who is no longer an owner, gives no role.
+    """
     site = db.session.get(Site, invitation.site_id)
-    if site is None or _closed(invitation):
+    newest = next(
+        (
+            open_one.nonce
+            for open_one in (pending(site) if site is not None else [])
+            if open_one.email == invitation.email
+        ),
+        None,
+    )
+    if newest != invitation.nonce:
         raise LinkProblem("This invitation was already used or withdrawn; ask for a new one.")
+    if not _inviter_is_owner(invitation):
+        raise LinkProblem(
+            f"The person who invited you is no longer an owner of {site.name}; "
+            "ask one of its owners for a new invitation."
+        )
     return site
 
 
@@ -188,7 +215,7 @@ def change_role(site: Site, membership: Membership, role: Role) -> None:
 
 
 def remove(site: Site, membership: Membership) -> None:
-    """Take someone off the site; the last owner cannot be removed."""
+    """Take someone off the site with the invitations to and from them; the last owner stays."""
     if membership.role == Role.OWNER and _owner_count(site) <= 1:
         raise MemberError("A site needs an owner: make someone else an owner first.")
     audit.record(
@@ -196,6 +223,12 @@ def remove(site: Site, membership: Membership) -> None:
         f"user:{membership.user_id}",
         email=membership.user.email,
         role=membership.role.value,
+    )
+    user_id, email = membership.user_id, membership.user.email
+    _withdraw(
+        site,
+        lambda open_one: open_one.email == email or open_one.invited_by == user_id,
+        because="member removed",
     )
     db.session.delete(membership)
     db.session.flush()

@@ -1,18 +1,22 @@
-"""Asking Stripe for a refund; the total changes when Stripe's refund event reaches the webhook."""
+"""Asking Stripe for a refund, recorded at once; the total changes when the refund succeeds."""
 
 from __future__ import annotations
 
 import secrets
 
 import sqlalchemy as sa
+from flask_login import current_user
 
-from donate import money
+from donate import ledger, money
 from donate.admin import audit
 from donate.extensions import db
 from donate.models import Donation, DonationKind, DonationState, Refund, RefundStatus
 from donate.payments.stripe import PaymentProviderError, gateway
 
 _REFUNDABLE_KINDS = (DonationKind.ONE_TIME, DonationKind.MONTHLY)
+# Refunds that have taken, or may still take, money off the gift.
+_TAKEN = (RefundStatus.PENDING, RefundStatus.REQUIRES_ACTION, RefundStatus.SUCCEEDED)
+_KNOWN_STATUSES = frozenset(status.value for status in RefundStatus)
 
 
 class RefundRefused(RuntimeError):
@@ -34,24 +38,52 @@ def can_refund(donation: Donation) -> bool:
 
 
 def refundable_minor(donation: Donation) -> int:
-    """What remains: the net amount less refunds Stripe is still working on."""
+    """What remains: the amount less lost disputes and every refund asked for that may go through.
+
+    A refund counts from the moment Stripe accepts the request (pending or requires_action), not
+    only once it succeeds, so the page never offers the same money twice.
+    """
     if not can_refund(donation):
         return 0
-    in_flight = db.session.execute(
+    asked = db.session.execute(
         sa.select(sa.func.coalesce(sa.func.sum(Refund.amount_minor), 0)).where(
-            Refund.donation_id == donation.id,
-            Refund.status.in_((RefundStatus.PENDING, RefundStatus.REQUIRES_ACTION)),
+            Refund.donation_id == donation.id, Refund.status.in_(_TAKEN)
         )
     ).scalar_one()
-    return max(0, donation.net_minor - int(in_flight))
+    taken = max(donation.refunded_minor, int(asked)) + donation.disputed_minor
+    return max(0, donation.amount_minor - taken)
 
 
-def request_refund(donation: Donation, *, amount_minor: int, reason: str, request_key: str) -> str:
-    """Send the refund to Stripe, idempotent on our ids; returns Stripe's refund id."""
-    if not can_refund(donation):
-        raise RefundRefused("Only a card payment that went through can be refunded here.")
+def _hold(donation: Donation) -> None:
+    """Lock the donation row until commit, so two refund requests for it take turns.
+
+    A no-op UPDATE: a row lock on PostgreSQL, and on SQLite the write that opens BEGIN IMMEDIATE.
+    """
+    db.session.execute(
+        sa.update(Donation)
+        .where(Donation.id == donation.id)
+        .values(refunded_minor=Donation.refunded_minor)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(donation)
+
+
+def _check_remaining(donation: Donation, amount_minor: int) -> None:
+    """Refuse an amount that refunds already asked for (in this tab or another) have used up."""
+    remaining = refundable_minor(donation)
+    if remaining <= 0:
+        raise RefundRefused("Nothing is left to refund on this donation.")
+    if amount_minor > remaining:
+        shown = money.format_amount(remaining, donation.currency, donation.goal.site.default_locale)
+        raise RefundRefused(
+            f"Only {shown} is left to refund: another refund was asked for in the meantime."
+        )
+
+
+def _ask_stripe(donation: Donation, amount_minor: int, reason: str, request_key: str) -> dict:
+    """Send the refund to Stripe, idempotent on our ids; a refusal becomes a readable sentence."""
     try:
-        refund = gateway().create_refund(
+        return gateway().create_refund(
             payment_intent=donation.stripe_payment_intent_id or "",
             amount_stripe=money.to_stripe_amount(amount_minor, donation.currency),
             idempotency_key=f"refund-{donation.id}-{request_key}",
@@ -64,7 +96,33 @@ def request_refund(donation: Donation, *, amount_minor: int, reason: str, reques
             ) from error
         detail = str(error).split(": ", 1)[-1]
         raise RefundRefused(f"Stripe refused the refund: {detail}") from error
+
+
+def request_refund(
+    donation: Donation, *, amount_minor: int, reason: str, request_key: str
+) -> RefundStatus:
+    """Ask Stripe for a refund and record it at once; returns where Stripe says it stands.
+
+    The donation stays locked from the check to the record, and the record shares Stripe's refund
+    id with the webhook's, so a double submit or a second tab cannot refund the same money twice.
+    """
+    if not can_refund(donation):
+        raise RefundRefused("Only a card payment that went through can be refunded here.")
+    _hold(donation)
+    _check_remaining(donation, amount_minor)
+    refund = _ask_stripe(donation, amount_minor, reason, request_key)
     refund_id = str(refund.get("id") or "")
+    status = str(refund.get("status") or "")
+    known = RefundStatus(status) if status in _KNOWN_STATUSES else RefundStatus.PENDING
+    if refund_id:
+        ledger.record_refund(
+            donation,
+            stripe_refund_id=refund_id,
+            amount_minor=amount_minor,
+            status=known,
+            cause=audit.actor_of(current_user),
+            reason=reason,
+        )
     audit.record(
         "refund.request",
         f"donation:{donation.id}",
@@ -72,6 +130,6 @@ def request_refund(donation: Donation, *, amount_minor: int, reason: str, reques
         currency=donation.currency,
         reason=reason,
         stripe_refund_id=refund_id,
-        stripe_status=str(refund.get("status") or ""),
+        stripe_status=status,
     )
-    return refund_id
+    return known

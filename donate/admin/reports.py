@@ -14,6 +14,8 @@ from donate.models import Donation, DonationState, Goal, LedgerEntry
 
 # Gifts recorded after the fact count on the day they were received, not the day they were typed.
 _BACKDATED_ACTIONS = ("record_offline", "record_demo")
+# The most days a chart draws: a goal with a long history shows its latest year or so.
+CHART_DAYS = 400
 
 
 @dataclass(frozen=True)
@@ -25,10 +27,17 @@ class Day:
     total_minor: int
 
 
-def raised_per_day(goal: Goal, zone: str) -> list[Day]:
-    """Every day from the first change of the goal's total to the last, gaps filled with zero.
+class Days(list[Day]):
+    """Days oldest first; left_out counts the earlier days cut off, whose money is carried in."""
 
-    Built from the ledger, so refunds, disputes and voids count on the day they happened.
+    left_out: int = 0
+
+
+def raised_per_day(goal: Goal, zone: str, *, at_most: int = CHART_DAYS) -> Days:
+    """Each day up to the last change of the goal's total, gaps filled with zero; at most `at_most`.
+
+    Built from the ledger, so refunds, disputes and voids count on the day they happened. Older
+    days are left out, their money counted in the running total, so the page stays small.
     """
     rows = db.session.execute(
         sa.select(
@@ -44,11 +53,13 @@ def raised_per_day(goal: Goal, zone: str) -> list[Day]:
     for created_at, delta, action, settled_at in rows:
         moment = settled_at if action in _BACKDATED_ACTIONS and settled_at else created_at
         per_day[local_day(moment, zone)] += delta
+    days = Days()
     if not per_day:
-        return []
-    days = []
-    running = 0
-    current, last = min(per_day), max(per_day)
+        return days
+    first, last = min(per_day), max(per_day)
+    current = max(first, last - timedelta(days=at_most - 1))
+    days.left_out = (current - first).days
+    running = sum(delta for day, delta in per_day.items() if day < current)
     while current <= last:
         running += per_day.get(current, 0)
         days.append(Day(day=current, raised_minor=per_day.get(current, 0), total_minor=running))

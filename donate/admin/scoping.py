@@ -20,6 +20,21 @@ ROLE_NAMES = {
     Role.VIEWER: "viewer",
 }
 View = TypeVar("View", bound=Callable[..., Any])
+# The largest id a row can have: ids are INTEGER columns, 32 bits on PostgreSQL. Larger numbers
+# name nothing, and comparing with them fails (PostgreSQL's range, SQLite's 64-bit overflow).
+MAX_ID = 2**31 - 1
+
+
+def real_id_or_404(row_id: int) -> int:
+    """An id from a URL that a row could have; anything larger names nothing, so 404."""
+    if not 0 < row_id <= MAX_ID:
+        abort(404)
+    return row_id
+
+
+def clamp_id(row_id: int) -> int:
+    """An id from a query string brought within what the database can compare."""
+    return min(max(row_id, 0), MAX_ID)
 
 
 def my_memberships() -> list[Membership]:
@@ -36,6 +51,7 @@ def my_memberships() -> list[Membership]:
 
 def enter_site(site_id: int) -> None:
     """Make a site current for this request, or answer 404 to anyone who is not its member."""
+    real_id_or_404(site_id)
     membership = db.session.execute(
         sa.select(Membership).where(
             Membership.site_id == site_id, Membership.user_id == current_user.id
@@ -91,6 +107,7 @@ def site_goals() -> list[Goal]:
 
 def goal_or_404(goal_id: int) -> Goal:
     """A goal of the current site; a goal of any other site does not exist here."""
+    real_id_or_404(goal_id)
     goal = db.session.execute(
         sa.select(Goal).where(Goal.id == goal_id, Goal.site_id == current_site().id)
     ).scalar_one_or_none()
@@ -101,6 +118,7 @@ def goal_or_404(goal_id: int) -> Goal:
 
 def donation_or_404(donation_id: int) -> Donation:
     """A donation to one of the current site's goals."""
+    real_id_or_404(donation_id)
     donation = db.session.execute(
         sa.select(Donation)
         .join(Goal, Goal.id == Donation.goal_id)
@@ -113,6 +131,7 @@ def donation_or_404(donation_id: int) -> Donation:
 
 def member_or_404(user_id: int) -> Membership:
     """Another person's membership of the current site."""
+    real_id_or_404(user_id)
     membership = db.session.execute(
         sa.select(Membership).where(
             Membership.user_id == user_id, Membership.site_id == current_site().id

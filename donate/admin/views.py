@@ -318,6 +318,8 @@ def remove_member(user_id: int) -> Page:
 def audit_log() -> Page:
     """Every change made to the site from the dashboard, newest first."""
     before = request.args.get("before", type=int)
+    if before is not None:
+        before = scoping.clamp_id(before)
     entries = audit.recent_for_site(current_site(), before_id=before)
     return render_template(
         "admin/audit.html",
