@@ -171,6 +171,7 @@ class Settings:
             "JSON_SORT_KEYS": False,
             "DASHBOARD_ENABLED": True,
             "SIGN_IN_RATE_LIMIT": "10 per minute",
+            "SIGN_IN_RATE_LIMIT_PER_ACCOUNT": "30 per hour",
             "SMTP_HOST": self.smtp_host,
             "SMTP_PORT": self.smtp_port,
             "SMTP_USERNAME": self.smtp_username,

@@ -86,6 +86,22 @@ def test_sign_in_is_rate_limited_per_address(client, dashboard):
     assert sign_in(client, "owner@riverside.example", PASSWORD).status_code == 429
 
 
+def test_one_account_is_rate_limited_across_addresses(app, client, dashboard, monkeypatch):
+    monkeypatch.setitem(app.config, "SIGN_IN_RATE_LIMIT_PER_ACCOUNT", "3 per hour")
+    token = csrf_token(client)
+
+    def attempt(email: str, ip: str) -> int:
+        return client.post(
+            "/admin/sign-in",
+            data={"csrf_token": token, "email": email, "password": "guess"},
+            environ_base={"REMOTE_ADDR": ip},
+        ).status_code
+
+    tries = [attempt("Owner@Riverside.example", f"10.8.0.{n}") for n in range(4)]
+    assert tries == [200, 200, 200, 429]
+    assert attempt("someone.else@riverside.example", "10.8.1.1") == 200
+
+
 def test_signed_out_visitors_are_sent_to_the_sign_in_and_back(client, dashboard):
     target = f"/admin/sites/{dashboard.site_a.id}/donations"
     response = client.get(target)

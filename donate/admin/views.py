@@ -47,6 +47,15 @@ def _sign_in_limit() -> str:
     return current_app.config["SIGN_IN_RATE_LIMIT"]
 
 
+def _account_limit() -> str:
+    return current_app.config["SIGN_IN_RATE_LIMIT_PER_ACCOUNT"]
+
+
+def _account_tried() -> str:
+    """The address being tried, so guessing one account's password from many IPs is slowed too."""
+    return "sign-in:" + (request.form.get("email") or "").strip().lower()[:320]
+
+
 def _fresh_session() -> None:
     """Drop everything from before a sign-in or sign-out, the CSRF token included."""
     session.clear()
@@ -68,6 +77,7 @@ def _safe_next(target: str | None) -> str | None:
 
 @admin.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(_sign_in_limit, methods=["POST"])
+@limiter.limit(_account_limit, key_func=_account_tried, methods=["POST"])
 def sign_in() -> Page:
     """Check e-mail and password; one message for every kind of mismatch."""
     if current_user.is_authenticated:
