@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -12,6 +13,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -79,6 +81,35 @@ def configure_sqlite(engine: Engine) -> None:
         if statement.lstrip().upper().startswith(_READ_ONLY_PREFIXES):
             return
         dbapi_connection.execute("BEGIN IMMEDIATE")
+
+
+def insert_ignoring_duplicates(table: sa.Table, values: dict[str, object]) -> bool:
+    """Insert a row unless a unique key already holds it; True when it was new.
+
+    ON CONFLICT DO NOTHING is race-safe on both databases; RETURNING, not rowcount, tells the
+    outcome, because drivers disagree on the rowcount of a skipped conflict.
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(**values).on_conflict_do_nothing()
+    first_key = next(iter(table.primary_key.columns))
+    return db.session.execute(statement.returning(first_key)).first() is not None
+
+
+def hold_row(column: Any, row_id: int) -> None:
+    """Lock one row until commit by writing a column onto itself.
+
+    On PostgreSQL that is the row lock SELECT ... FOR UPDATE would take; on SQLite it is the
+    write that opens BEGIN IMMEDIATE. Reads that follow see every change committed before it,
+    and none that would change the decision can commit until we do.
+    """
+    table = column.class_
+    db.session.execute(
+        sa.update(table)
+        .where(table.id == row_id)
+        .values({column.key: column})
+        .execution_options(synchronize_session=False)
+    )
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
-from donate.extensions import db
+from donate.extensions import db, hold_row, insert_ignoring_duplicates
 from donate.models import (
     Dispute,
     DisputeStatus,
@@ -71,16 +70,6 @@ def donor_key_for(*, email: str | None, customer_id: str | None, donation_id: in
     return f"donation:{donation_id}"
 
 
-def _insert_ignoring_duplicates(table: sa.Table, values: dict[str, object]) -> bool:
-    """Insert a row unless its key exists; tell whether it was new (race-safe on both databases)."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # RETURNING, not rowcount: drivers disagree on the rowcount of a skipped conflict.
-    statement = insert(table).values(**values).on_conflict_do_nothing()
-    first_key = next(iter(table.primary_key.columns))
-    return db.session.execute(statement.returning(first_key)).first() is not None
-
-
 def _change_totals(
     goal_id: int,
     *,
@@ -127,18 +116,8 @@ def _expire_goal(goal_id: int) -> None:
 
 
 def _lock_goal(goal_id: int) -> None:
-    """Hold the goal row before reading what decides a change of its totals.
-
-    A no-op UPDATE rather than SELECT ... FOR UPDATE: on PostgreSQL it takes the same row lock,
-    and on SQLite it is the write that opens BEGIN IMMEDIATE, so the reads that follow see every
-    settlement that committed before it and none can commit until we do.
-    """
-    db.session.execute(
-        sa.update(Goal)
-        .where(Goal.id == goal_id)
-        .values(totals_version=Goal.totals_version)
-        .execution_options(synchronize_session=False)
-    )
+    """Hold the goal row before reading what decides a change of its totals."""
+    hold_row(Goal.totals_version, goal_id)
 
 
 def _fresh(model: type, row_id: int, *, lock: bool = True):  # noqa: ANN202
@@ -248,7 +227,7 @@ def _count_settled(donation: Donation, *, cause: str, action: str) -> None:
         customer_id=donation.stripe_customer_id,
         donation_id=donation.id,
     )
-    new_donor = _insert_ignoring_duplicates(
+    new_donor = insert_ignoring_duplicates(
         GoalDonor.__table__, {"goal_id": donation.goal_id, "donor_key": donation.donor_key}
     )
     _change_totals(
@@ -343,7 +322,7 @@ def record_instalment(
     """
     if amount_minor <= 0:
         raise LedgerError("An instalment must be more than zero.")
-    inserted = _insert_ignoring_duplicates(
+    inserted = insert_ignoring_duplicates(
         Donation.__table__,
         {
             "goal_id": goal.id,
@@ -511,7 +490,7 @@ def _record_deduction(kind, donation, stripe_id, amount_minor, status, cause, re
         db.session.flush()
         row_id = row.id
     else:
-        _insert_ignoring_duplicates(
+        insert_ignoring_duplicates(
             kind.model.__table__,
             {
                 kind.id_column: stripe_id,

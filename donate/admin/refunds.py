@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from donate import ledger, money
 from donate.admin import audit
-from donate.extensions import db
+from donate.extensions import db, hold_row
 from donate.models import Donation, DonationKind, DonationState, Refund, RefundStatus
 from donate.payments.stripe import PaymentProviderError, gateway
 
@@ -55,16 +55,8 @@ def refundable_minor(donation: Donation) -> int:
 
 
 def _hold(donation: Donation) -> None:
-    """Lock the donation row until commit, so two refund requests for it take turns.
-
-    A no-op UPDATE: a row lock on PostgreSQL, and on SQLite the write that opens BEGIN IMMEDIATE.
-    """
-    db.session.execute(
-        sa.update(Donation)
-        .where(Donation.id == donation.id)
-        .values(refunded_minor=Donation.refunded_minor)
-        .execution_options(synchronize_session=False)
-    )
+    """Lock the donation row until commit, so two refund requests for it take turns."""
+    hold_row(Donation.refunded_minor, donation.id)
     db.session.expire(donation)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from donate import ledger, money
-from donate.extensions import db
+from donate.extensions import db, insert_ignoring_duplicates
 from donate.models import (
     DisputeStatus,
     Donation,
@@ -463,7 +463,7 @@ class EventApplier:
             "created_at": utcnow(),
             "updated_at": utcnow(),
         }
-        ledger._insert_ignoring_duplicates(Subscription.__table__, values)
+        insert_ignoring_duplicates(Subscription.__table__, values)
         subscription = db.session.execute(
             sa.select(Subscription)
             .where(Subscription.stripe_subscription_id == stripe_subscription_id)

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
-from donate.extensions import db
+from donate.extensions import db, insert_ignoring_duplicates
 from donate.models import EventStatus, StripeEvent, utcnow
 from donate.payments.events import EventApplier
 from donate.payments.stripe_data import mapping, text
@@ -28,23 +27,20 @@ class Receipt:
 
 
 def _store(event: dict[str, Any], payload: str) -> None:
-    """Insert the event unless a row with its id exists (race-safe on both databases)."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    """Insert the event unless a row with its id exists."""
     livemode = event.get("livemode")
-    db.session.execute(
-        insert(StripeEvent.__table__)
-        .values(
-            event_id=text(event, "id"),
-            type=(text(event, "type") or "")[:100],
-            livemode=livemode if isinstance(livemode, bool) else False,
-            api_version=(text(event, "api_version") or "")[:64] or None,
-            payload=payload,
-            status=EventStatus.RECEIVED.value,
-            received_at=utcnow(),
-            attempts=0,
-        )
-        .on_conflict_do_nothing()
+    insert_ignoring_duplicates(
+        StripeEvent.__table__,
+        {
+            "event_id": text(event, "id"),
+            "type": (text(event, "type") or "")[:100],
+            "livemode": livemode if isinstance(livemode, bool) else False,
+            "api_version": (text(event, "api_version") or "")[:64] or None,
+            "payload": payload,
+            "status": EventStatus.RECEIVED.value,
+            "received_at": utcnow(),
+            "attempts": 0,
+        },
     )
 
 

@@ -87,9 +87,7 @@ def _html_policy(document: RenderedDocument, public_goal: PublicGoal) -> str:
     )
 
 
-def _serve(
-    document: RenderedDocument, choice: LocaleChoice | None, *, policy: str
-) -> Response:
+def _serve(document: RenderedDocument, choice: LocaleChoice | None, *, policy: str) -> Response:
     response = Response(document.body, mimetype=document.mimetype)
     response.headers["Content-Security-Policy"] = policy
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -138,27 +136,24 @@ def frame(slug: str) -> Response:
 @widget.get("/w/<slug>/progress.svg")
 def progress_svg(slug: str) -> Response:
     """The bar as SVG, for places where no script or frame runs."""
-    public_goal = _goal_or_404(slug)
-    choice, colour = _choices(public_goal)
-    document = _cached(
-        "svg",
-        public_goal,
-        (choice.locale, colour),
-        lambda: render_svg(public_goal, locale=choice.locale, colour=colour),
-    )
-    return _serve(document, choice, policy=IMAGE_POLICY)
+    return _progress_image(slug, "svg", render_svg)
 
 
 @widget.get("/w/<slug>/progress.png")
 def progress_png(slug: str) -> Response:
     """The bar as PNG, for e-mail clients that show no SVG."""
+    return _progress_image(slug, "png", render_png)
+
+
+def _progress_image(slug: str, kind: str, render: Callable[..., RenderedDocument]) -> Response:
+    """Serve one image variant of the bar from the render cache."""
     public_goal = _goal_or_404(slug)
     choice, colour = _choices(public_goal)
     document = _cached(
-        "png",
+        kind,
         public_goal,
         (choice.locale, colour),
-        lambda: render_png(public_goal, locale=choice.locale, colour=colour),
+        lambda: render(public_goal, locale=choice.locale, colour=colour),
     )
     return _serve(document, choice, policy=IMAGE_POLICY)
 
