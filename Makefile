@@ -8,18 +8,32 @@ PORT ?= 5000
 SANDBOX_PORT ?= 12111
 SANDBOX_WEBHOOK_SECRET := whsec_development_sandbox_secret
 
-.PHONY: run test install lint typecheck bench clean catalogues messages
+.PHONY: run test install lock lint typecheck bench clean catalogues messages
 
 # Translations: .po files are the sources in git; the .mo files gettext reads are built here.
 CATALOGUES := $(wildcard donate/translations/*/LC_MESSAGES/messages.po)
 COMPILED_CATALOGUES := $(CATALOGUES:.po=.mo)
 
-$(STAMP): pyproject.toml
+# Installs come from requirements.lock only: exact versions, checked against their hashes. The
+# project itself is installed apart, without dependencies, so nothing unlocked slips in.
+$(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.12 or similar.")'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "Could not create $(VENV): on Debian or Ubuntu, apt-get install python3-venv"; exit 1; }
+	@echo "Installing the locked dependencies into $(VENV) (the first time takes a minute or two)..."
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) .ci/check_lock.py
 	@touch $(STAMP)
+
+# Refresh requirements.lock after changing dependencies in pyproject.toml (keeps other pins);
+# `make lock UPGRADE=--upgrade` or `UPGRADE="--upgrade-package babel"` moves versions on purpose.
+lock: $(STAMP)
+	$(PY) -m pip install --quiet pip-tools
+	$(VENV)/bin/pip-compile --quiet $(UPGRADE) --extra postgres --extra redis --extra test \
+	  --build-deps-for editable --generate-hashes --allow-unsafe --no-emit-index-url \
+	  --no-emit-find-links --strip-extras -o requirements.lock pyproject.toml
+	$(PY) .ci/check_lock.py
 
 install: $(STAMP) catalogues
 
