@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
+from flask.logging import default_handler
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -58,6 +61,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+    _log_rate_limit_storage_problems()
     babel.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -72,6 +76,13 @@ def _init_extensions(app: Flask) -> None:
         if user is None or not hmac.compare_digest(user.password_fingerprint, fingerprint):
             return None  # unknown, or signed in with a password that has since changed
         return user
+
+
+def _log_rate_limit_storage_problems() -> None:
+    """Flask-Limiter says when Redis fails and it falls back to memory; let the operator see it."""
+    limiter_logger = logging.getLogger("flask-limiter")
+    if default_handler not in limiter_logger.handlers:
+        limiter_logger.addHandler(default_handler)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -123,8 +134,30 @@ def _register_error_pages(app: Flask) -> None:
     def unexpected_error(error: Exception):  # noqa: ANN202
         if isinstance(error, HTTPException):
             return http_error(error)
-        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
-        message = "Something went wrong on our side. Nothing was charged; please try again."
+        if isinstance(error, OperationalError | InterfaceError):
+            # A database outage fails many requests alike: one line each, no traceback flood.
+            app.logger.error(
+                "Database unavailable on %s %s: %s",
+                request.method,
+                request.path,
+                str(error.orig or error).splitlines()[0],
+            )
+            code, title = 503, "Service Unavailable"
+            message = "We cannot reach our database just now. Please try again in a minute."
+        else:
+            app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+            code, title = 500, "Internal Server Error"
+            message = "Something went wrong on our side. Please try again in a moment."
+        if request.endpoint == "give.came_back":
+            # The donor has just paid at Stripe: never suggest that nothing was charged.
+            message = (
+                "Your payment is being confirmed; there is no need to give again. "
+                "Please reload this page in a minute."
+            )
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the session may be as unreachable as the database
+            app.logger.warning("Could not roll back the failed request's session.")
         if _wants_json():
-            return jsonify(error="Internal Server Error", message=message), 500
-        return render_template("errors/error.html", code=500, message=message), 500
+            return jsonify(error=title, message=message), code
+        return render_template("errors/error.html", code=code, message=message), code

@@ -69,11 +69,44 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+# gunicorn kills a worker after 30 s; every wait on the database must end well before that, so
+# the request can still answer with a sentence (and /healthz with 503).
+SQLITE_BUSY_TIMEOUT_SECONDS = 10
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 3
+# Unacknowledged data for this long drops the connection: what a dead network needs, since a
+# statement timeout is enforced by a server that can no longer be reached.
+POSTGRES_TCP_USER_TIMEOUT_MS = 5_000
+POOL_CHECKOUT_TIMEOUT_SECONDS = 5
+# Redis for rate limits: a black-holed server must not hold a request for more than this.
+REDIS_SOCKET_TIMEOUT_SECONDS = 0.5
+
+
 def engine_options_for(database_url: str) -> dict[str, Any]:
-    """Connection settings that suit the database the URL names."""
+    """Connection settings that suit the database the URL names, with every wait bounded."""
     if database_url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
+        return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}}
+    return {
+        "pool_pre_ping": True,
+        "pool_timeout": POOL_CHECKOUT_TIMEOUT_SECONDS,
+        "connect_args": {
+            "connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS,
+            "tcp_user_timeout": POSTGRES_TCP_USER_TIMEOUT_MS,
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 2,
+        },
+    }
+
+
+def rate_limit_storage_options(redis_url: str) -> dict[str, Any]:
+    """Socket timeouts for Redis, so an unreachable server fails fast into the in-process limits."""
+    if not redis_url:
+        return {}
+    return {
+        "socket_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
+        "socket_connect_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
+    }
 
 
 @dataclass(frozen=True)
@@ -156,6 +189,11 @@ class Settings:
             "REDIS_URL": self.redis_url,
             "TRUSTED_PROXIES": self.trusted_proxies,
             "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
+            "RATELIMIT_STORAGE_OPTIONS": rate_limit_storage_options(self.redis_url),
+            # Redis down: each process goes on counting every route's own limits in memory (no
+            # fallback list, which would replace them), and an error never fails the request.
+            "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+            "RATELIMIT_SWALLOW_ERRORS": True,
             "RATELIMIT_HEADERS_ENABLED": True,
             # One donor retrying a declined card is fine; a script hammering a goal is not.
             "GIVE_RATE_LIMIT_PER_IP": "10 per minute;60 per hour",

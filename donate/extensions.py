@@ -41,7 +41,8 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 babel = Babel()
 
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Below gunicorn's 30 s worker timeout, so a writer kept waiting still gets an answer.
+SQLITE_BUSY_TIMEOUT_MS = 10_000
 _READ_ONLY_PREFIXES = ("SELECT", "PRAGMA", "WITH", "EXPLAIN")
 
 
