@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -223,3 +224,15 @@ def test_an_unknown_status_is_refused(client, dashboard):
     )
     assert "Choose one of the statuses." in response.text
     assert reload(d.goal_a).status == GoalStatus.ACTIVE
+
+
+def test_the_readme_shows_exactly_the_snippets_the_dashboard_gives():
+    """One source for embed codes: the README's examples are the dashboard's, for the demo goal."""
+    from types import SimpleNamespace
+
+    from donate.admin.embed import snippets
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    demo = SimpleNamespace(slug="local-news", title="Keep local news free to read")
+    for snippet in snippets(demo, "https://give.example.org"):  # type: ignore[arg-type]
+        assert snippet.code in readme, snippet.key

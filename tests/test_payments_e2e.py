@@ -78,7 +78,7 @@ def test_give_once_pay_return_and_webhook_count_once(live_server, stripe_sandbox
     result = pay(stripe_sandbox, session_id)
     back = requests.get(result["redirect_url"], allow_redirects=False, timeout=30)
     assert back.status_code == 303
-    assert back.headers["Location"] == f"{ARTICLE}#donate-thanks"
+    assert back.headers["Location"] == f"{ARTICLE}#donate-thanks={goal.slug}"
     again = requests.get(result["redirect_url"], allow_redirects=False, timeout=30)
     assert again.status_code == 303
     assert settled_totals(stripe_sandbox, goal.id) == (2_500, 1, 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask_babel import force_locale, gettext
 
@@ -176,5 +176,5 @@ def start_checkout(
 def thanks_url(donation: Donation, public_url: str, slug: str) -> str:
     """Back to the article with the thank-you state, or to the goal page's thank-you."""
     if donation.source_url:
-        return f"{donation.source_url}#donate-thanks"
+        return f"{donation.source_url}#donate-thanks={quote(slug, safe='')}"
     return f"{public_url}/g/{slug}?{urlencode({'thanks': '1'})}"

@@ -1,5 +1,7 @@
 /* donate embed loader: <script async src="https://give.example.org/embed.js" data-goal="SLUG"></script>
-   Options: data-variant (full, bar, button), data-locale, data-article, data-color, data-label. */
+   Options: data-variant (full, bar, button), data-locale, data-article, data-color, data-label.
+   A <div class="donate-widget" data-goal="SLUG"> with a link just before the script is adopted:
+   its link stays when this script cannot load. */
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -7,16 +9,28 @@
   var data = script.dataset, base = new URL(script.src).origin;
   var variant = /^(full|bar|button)$/.test(data.variant) ? data.variant : "full";
   var goalUrl = base + "/g/" + encodeURIComponent(data.goal);
-  var thanks = location.hash === "#donate-thanks";
+  // Back from Checkout for this goal: thank once, here only, and never again on reload or share.
+  var thanks = location.hash === "#donate-thanks=" + encodeURIComponent(data.goal);
+  if (thanks && history.replaceState) {
+    history.replaceState(history.state, "", location.pathname + location.search);
+  }
 
   // The fallback first: if anything below fails, the reader still has a way to give.
-  var box = document.createElement("div");
-  var link = document.createElement("a");
-  box.className = "donate-widget";
-  link.href = goalUrl;
-  link.textContent = data.label || "Give to this fundraiser";
-  box.appendChild(link);
-  script.parentNode.insertBefore(box, script.nextSibling);
+  var box = script.previousElementSibling, link;
+  if (box && box.className === "donate-widget" && box.getAttribute("data-goal") === data.goal &&
+      !box.querySelector("iframe")) {
+    link = box.querySelector("a");
+  } else {
+    box = document.createElement("div");
+    box.className = "donate-widget";
+    script.parentNode.insertBefore(box, script.nextSibling);
+  }
+  if (!link) {
+    link = document.createElement("a");
+    link.href = goalUrl;
+    link.textContent = data.label || "Give to this fundraiser";
+    box.appendChild(link);
+  }
 
   // The frame cannot learn the page's origin and URL by itself, so they travel in its URL.
   var params = new URLSearchParams({
@@ -25,6 +39,10 @@
   ["locale", "article", "color"].forEach(function (name) {
     if (data[name]) params.set(name, data[name]);
   });
+  // The article's language, not the browser's: a German reader of an English page reads English.
+  if (!data.locale && document.documentElement.lang) {
+    params.set("locale", document.documentElement.lang);
+  }
   if (thanks) {
     // Back from Checkout: show the thanks, and fetch past every cache so the bar has moved.
     params.set("thanks", "1");
@@ -52,7 +70,15 @@
   frame.addEventListener("load", function () {
     // A frame that never speaks was refused (CSP, an unknown goal): keep only the link.
     setTimeout(function () {
-      if (!ready && frame.parentNode) box.removeChild(frame);
+      if (ready || !frame.parentNode) return;
+      box.removeChild(frame);
+      // Tell the page's author why, in the console: a mistyped slug or an origin not allowed.
+      fetch(base + "/api/v1/goals/" + encodeURIComponent(data.goal)).then(function (answer) {
+        console.error(answer.status === 404
+          ? "donate: there is no goal \"" + data.goal + "\"; check data-goal."
+          : "donate: the goal \"" + data.goal + "\" cannot be shown on " + location.origin +
+            "; add this origin to the site's allowed origins.");
+      });
     }, 3000);
   });
   box.insertBefore(frame, link);

@@ -69,6 +69,8 @@ def test_sign_in_create_a_goal_and_embed_it_on_another_origin(
     snippet = page.evaluate("() => navigator.clipboard.readText()")
     assert snippet == page.input_value("#code-script")
     assert snippet == (
+        f'<div class="donate-widget" data-goal="school-board">'
+        f'<a href="{live_server.url}/g/school-board">Give to Cover the school board</a></div>\n'
         f'<script async src="{live_server.url}/embed.js" data-goal="school-board"></script>'
     )
     preview = page.frame_locator("iframe.preview-full")

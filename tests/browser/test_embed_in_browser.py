@@ -140,7 +140,7 @@ def test_returning_donor_sees_thanks_and_the_moved_bar(live_server, article_site
     make_offline_gift(goal, 40_000)  # paid while the donor was at Checkout
     db.session.commit()
     page.goto("about:blank")
-    page.goto(url + "#donate-thanks")
+    page.goto(url + "#donate-thanks=moved")
     page.wait_for_function(READY, arg=1)
     frame = widget_frames(page)[0]
     assert re.search(r"[?&]thanks=1&fresh=\d+", frame.url)
