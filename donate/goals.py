@@ -225,3 +225,12 @@ def update_site(site: Site, settings: SiteSettings) -> Site:
         setattr(site, name, value)
     db.session.flush()
     return site
+
+
+def goal_rule_errors(settings: GoalSettings, *, goal_id: int | None, locale: str) -> dict[str, str]:
+    """Every rule the settings break, without saving: forms report them all in one round."""
+    try:
+        _checked_goal(settings, goal_id=goal_id, locale=locale)
+    except SettingsError as error:
+        return error.errors
+    return {}

@@ -313,6 +313,7 @@ class Donation(db.Model):
         ),
         sa.CheckConstraint("length(currency) = 3", name="currency_code"),
         sa.Index("ix_donations_goal_state", "goal_id", "state"),
+        sa.Index("ix_donations_goal_state_created", "goal_id", "state", "created_at"),
     )
 
     @property

@@ -107,6 +107,32 @@ def test_each_problem_is_named_beside_its_field(client, german_site, overrides, 
     assert db.session.execute(sa.select(sa.func.count(Goal.id))).scalar_one() == 0
 
 
+def test_every_problem_is_reported_in_one_round(client, german_site):
+    site, editor = german_site
+    make_goal(make_site(), slug="winter-appeal")
+    sign_in_as(client, editor)
+    response = post_form(
+        client,
+        f"/admin/sites/{site.id}/goals/new",
+        goal_form(title="", minimum="fünf", milestones="50.000", ends_at="2026-11-30T12:00"),
+    )
+    assert response.status_code == 422
+
+    def error_of(field: str) -> str:
+        return response.text.split(f'id="{field}-error">', 1)[1].split("</p>", 1)[0]
+
+    assert "Give the goal a title." in error_of("title")
+    assert "Please enter the amount in digits" in error_of("minimum")
+    assert "The slug winter-appeal is taken; choose another." in error_of("slug")
+    assert "Milestones must lie between zero and the target." in error_of("milestones")
+    assert "The deadline must come after the start." in error_of("ends_at")
+    # The maximum and the presets are checked against the minimum, which could not be read.
+    assert 'id="maximum-error"' not in response.text
+    assert 'id="presets-error"' not in response.text
+    mine = sa.select(sa.func.count(Goal.id)).where(Goal.site_id == site.id)
+    assert db.session.execute(mine).scalar_one() == 0
+
+
 def test_a_taken_slug_is_refused(client, german_site):
     site, editor = german_site
     make_goal(make_site(), slug="winter-appeal")

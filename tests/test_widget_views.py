@@ -112,8 +112,13 @@ def test_goal_state_shows_in_every_variant(client, db_session, changes, sentence
     for name, value in changes.items():
         setattr(goal, name, value)
     db.session.flush()
-    for url in ("/w/stateful", "/w/stateful?variant=bar", "/w/stateful?variant=button",
-                "/g/stateful", "/w/stateful/progress.svg"):
+    for url in (
+        "/w/stateful",
+        "/w/stateful?variant=bar",
+        "/w/stateful?variant=button",
+        "/g/stateful",
+        "/w/stateful/progress.svg",
+    ):
         body = _get(client, url).data
         assert sentence in page_text(body), url
     assert (b"<form" in _get(client, "/w/stateful").data) is form_shown
@@ -122,8 +127,14 @@ def test_goal_state_shows_in_every_variant(client, db_session, changes, sentence
 
 def test_drafts_and_unknown_goals_are_not_found(client, db_session):
     make_goal(slug="draft", status=GoalStatus.DRAFT)
-    for url in ("/w/draft", "/w/draft/progress.svg", "/w/draft/progress.png", "/g/draft",
-                "/w/nothing-here", "/g/nothing-here"):
+    for url in (
+        "/w/draft",
+        "/w/draft/progress.svg",
+        "/w/draft/progress.png",
+        "/g/draft",
+        "/w/nothing-here",
+        "/g/nothing-here",
+    ):
         assert client.get(url).status_code == 404, url
 
 
@@ -139,7 +150,7 @@ def test_widget_document_loads_nothing_from_third_parties(client, db_session):
     for url in ("/w/self-contained", "/g/self-contained", "/w/self-contained?variant=bar"):
         body = _get(client, url).data.decode()
         assert not re.search(r'\b(src|href)="(https?:)?//', body.split("<main")[1]), url
-        assert "<link rel=\"stylesheet\"" not in body
+        assert '<link rel="stylesheet"' not in body
         assert re.findall(r"<script[^>]*\bsrc=", body) == []
 
 
@@ -152,8 +163,7 @@ def test_goal_page_has_sharing_tags_description_and_the_widget(client, db_sessio
     assert '<meta property="og:title" content="Keep the newsroom going">' in body
     assert '<meta property="og:url" content="http://127.0.0.1:5000/g/share-me">' in body
     assert (
-        '<meta property="og:image" content="http://127.0.0.1:5000/w/share-me/progress.png">'
-        in body
+        '<meta property="og:image" content="http://127.0.0.1:5000/w/share-me/progress.png">' in body
     )
     assert '<meta name="twitter:card" content="summary_large_image">' in body
     assert '<meta property="og:description" content="Our reporters cover the council.">' in body
@@ -163,10 +173,16 @@ def test_goal_page_has_sharing_tags_description_and_the_widget(client, db_sessio
 
 def test_donor_wall_shows_consented_names_and_anonymous_gifts(client, db_session):
     goal = make_goal(slug="wall")
-    make_offline_gift(goal, 2_500, public_name="Marguerite", public_message="For the council.",
-                      donor_email="marguerite@example.org")
-    make_offline_gift(goal, 1_000, public_name="Hidden Name", anonymous=True,
-                      donor_email="secret@example.org")
+    make_offline_gift(
+        goal,
+        2_500,
+        public_name="Marguerite",
+        public_message="For the council.",
+        donor_email="marguerite@example.org",
+    )
+    make_offline_gift(
+        goal, 1_000, public_name="Hidden Name", anonymous=True, donor_email="secret@example.org"
+    )
     hidden = make_offline_gift(goal, 5_000, public_name="Sam", public_message="Rude words")
     hidden.message_hidden = True
     make_offline_gift(goal, 7_500)  # no name given at all
@@ -194,6 +210,23 @@ def test_donor_wall_is_bounded_and_skips_refunded_gifts(client, db_session):
     assert "Refunded Rita" not in text
     assert "Donor 24" in text and "Donor 05" in text
     assert "Donor 04" not in text  # only the latest 20
+
+
+def test_donor_wall_orders_gifts_by_their_own_date(client, db_session):
+    goal = make_goal(slug="dated-wall")
+    make_offline_gift(
+        goal, 1_000, public_name="Early Dec", created_at=datetime(2026, 12, 1, 9, tzinfo=UTC)
+    )
+    make_offline_gift(
+        goal, 2_000, public_name="Later Dec", created_at=datetime(2026, 12, 1, 18, tzinfo=UTC)
+    )
+    # Entered last, but received in November: it belongs below both.
+    make_offline_gift(
+        goal, 3_000, public_name="November Cheque", created_at=datetime(2026, 11, 27, tzinfo=UTC)
+    )
+    db.session.flush()
+    wall = page_text(_get(client, "/g/dated-wall?locale=en").data).split("Recent supporters", 1)[1]
+    assert wall.index("Later Dec") < wall.index("Early Dec") < wall.index("November Cheque")
 
 
 def test_goal_page_without_gifts_invites_the_first(client, db_session):

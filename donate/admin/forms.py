@@ -36,7 +36,7 @@ from wtforms.validators import (
 from donate import money
 from donate.accounts import AccountError, check_password_strength, normalise_email
 from donate.admin import local_time
-from donate.goals import GoalSettings, SettingsError, SiteSettings
+from donate.goals import GoalSettings, SettingsError, SiteSettings, goal_rule_errors
 from donate.models import DonationKind, DonationState, Goal, GoalStatus, Role, Site
 
 CURRENCY_CHOICES = [SelectChoice(code, code) for code in money.CURRENCIES]
@@ -319,8 +319,10 @@ class GoalForm(RuleErrors, FlaskForm):
         }
 
     def validate(self, extra_validators: Any = None) -> bool:
-        if not super().validate(extra_validators):
-            return False
+        fields_valid = super().validate(extra_validators)
+        stale = getattr(self, "csrf_token", None)
+        if self.currency.errors or (stale is not None and stale.errors):
+            return False  # amounts cannot be read without a currency; a stale form is resent
         code, locale, zone = self.currency.data, self.site.default_locale, self.site.time_zone
         target = _parse(self.target, code, locale)
         settings = GoalSettings(
@@ -338,10 +340,32 @@ class GoalForm(RuleErrors, FlaskForm):
             milestones_minor=_parse_list(self.milestones, code, locale),
             status=GoalStatus(self.status.data),
         )
-        if any(field.errors for field in self):
+        if not fields_valid or any(field.errors for field in self):
+            self._add_rule_errors(settings)
             return False
         self._settings = settings
         return True
+
+    # Rules about a field that also read these: skipped when those could not be read, since the
+    # value in their place is a stand-in and the message would be wrong.
+    _RULE_READS = {
+        "milestones_minor": ("target",),
+        "maximum_minor": ("minimum",),
+        "presets_minor": ("minimum", "maximum"),
+        "ends_at": ("starts_at",),
+    }
+
+    def _add_rule_errors(self, settings: GoalSettings) -> None:
+        """With some fields unreadable, still report what the others break, all in one round."""
+        goal_id = self.goal.id if self.goal is not None else None
+        for rule, message in goal_rule_errors(
+            settings, goal_id=goal_id, locale=self.site.default_locale
+        ).items():
+            field = getattr(self, self.FIELD_FOR_RULE.get(rule, rule), None)
+            unread = [getattr(self, name).errors for name in self._RULE_READS.get(rule, ())]
+            if field is None or field.errors or any(unread):
+                continue
+            field.errors.append(message)
 
     def settings(self) -> GoalSettings:
         """The checked settings, for donate.goals to apply its shared rules to."""

@@ -65,8 +65,9 @@ def recent_supporters(goal_id: int, limit: int = WALL_SIZE) -> list[Supporter]:
             Donation.kind.in_(WALL_KINDS),
             net > 0,
         )
-        # Newest recorded first; the (goal_id, state) index already holds rows in id order.
-        .order_by(Donation.id.desc())
+        # Newest gift first by its own date (an offline gift is dated when it was received), read
+        # in order from the (goal_id, state, created_at) index.
+        .order_by(Donation.created_at.desc(), Donation.id.desc())
         .limit(limit)
     ).all()
     return [
