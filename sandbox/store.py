@@ -117,10 +117,27 @@ class Store:
                 "id": FORWARD_ENDPOINT_ID, "url": forward_url,
                 "secret": forward_secret, "enabled_events": ["*"],
             })
-        self.state: dict = {"format": 1, "accounts": {}, "chaos": {}, "sequence": 0}
+        self.state: dict = {"format": 1, "accounts": {}, "chaos": {}, "sequence": 0,
+                            "clock_offset": 0}
         self._load()
         if chaos:
             self.state["chaos"].update(chaos)
+
+    # --- simulated time ----------------------------------------------------
+
+    @property
+    def clock_offset(self) -> int:
+        """Seconds the simulated clock runs ahead of the wall clock."""
+        return int(self.state.get("clock_offset") or 0)
+
+    def use_clock(self) -> None:
+        """Make `objects.now()` in this thread read this store's simulated clock."""
+        objects.use_clock(self.clock_offset)
+
+    def advance_clock(self, seconds: int) -> None:
+        """Move simulated time forward (never back)."""
+        self.state["clock_offset"] = self.clock_offset + max(int(seconds), 0)
+        self.use_clock()
 
     # --- accounts ----------------------------------------------------------
 
