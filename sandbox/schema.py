@@ -20,66 +20,57 @@ import typing_extensions
 
 from sandbox.errors import StripeError, invalid, missing
 
-# Flask endpoint (blueprint view) -> stripe-python params class, as `module:Class`.
-_P = "stripe.params."
+# Flask endpoint (blueprint view) -> stripe-python params class under `stripe.params`.
 ENDPOINT_PARAMS = {
-    "create_checkout_session": "checkout._session_create_params:SessionCreateParams",
-    "list_checkout_sessions": "checkout._session_list_params:SessionListParams",
-    "retrieve_checkout_session": "checkout._session_retrieve_params:SessionRetrieveParams",
-    "update_checkout_session": "checkout._session_update_params:SessionUpdateParams",
-    "expire_checkout_session": "checkout._session_expire_params:SessionExpireParams",
-    "list_checkout_line_items":
-        "checkout._session_line_item_list_params:SessionLineItemListParams",
-    "list_payment_intents": "_payment_intent_list_params:PaymentIntentListParams",
-    "retrieve_payment_intent": "_payment_intent_retrieve_params:PaymentIntentRetrieveParams",
-    "update_payment_intent": "_payment_intent_update_params:PaymentIntentUpdateParams",
-    "list_charges": "_charge_list_params:ChargeListParams",
-    "retrieve_charge": "_charge_retrieve_params:ChargeRetrieveParams",
-    "update_charge": "_charge_update_params:ChargeUpdateParams",
-    "create_refund": "_refund_create_params:RefundCreateParams",
-    "list_refunds": "_refund_list_params:RefundListParams",
-    "retrieve_refund": "_refund_retrieve_params:RefundRetrieveParams",
-    "update_refund": "_refund_update_params:RefundUpdateParams",
-    "list_disputes": "_dispute_list_params:DisputeListParams",
-    "retrieve_dispute": "_dispute_retrieve_params:DisputeRetrieveParams",
-    "update_dispute": "_dispute_update_params:DisputeUpdateParams",
-    "close_dispute": "_dispute_close_params:DisputeCloseParams",
-    "list_subscriptions": "_subscription_list_params:SubscriptionListParams",
-    "retrieve_subscription": "_subscription_retrieve_params:SubscriptionRetrieveParams",
-    "update_subscription": "_subscription_update_params:SubscriptionUpdateParams",
-    "cancel_subscription": "_subscription_cancel_params:SubscriptionCancelParams",
-    "list_invoices": "_invoice_list_params:InvoiceListParams",
-    "retrieve_invoice": "_invoice_retrieve_params:InvoiceRetrieveParams",
-    "list_invoice_lines": "_invoice_list_lines_params:InvoiceListLinesParams",
-    "list_invoice_payments": "_invoice_payment_list_params:InvoicePaymentListParams",
-    "retrieve_invoice_payment":
-        "_invoice_payment_retrieve_params:InvoicePaymentRetrieveParams",
-    "create_customer": "_customer_create_params:CustomerCreateParams",
-    "list_customers": "_customer_list_params:CustomerListParams",
-    "retrieve_customer": "_customer_retrieve_params:CustomerRetrieveParams",
-    "update_customer": "_customer_update_params:CustomerUpdateParams",
-    "create_portal_configuration":
-        "billing_portal._configuration_create_params:ConfigurationCreateParams",
-    "list_portal_configurations":
-        "billing_portal._configuration_list_params:ConfigurationListParams",
-    "retrieve_portal_configuration":
-        "billing_portal._configuration_retrieve_params:ConfigurationRetrieveParams",
-    "update_portal_configuration":
-        "billing_portal._configuration_update_params:ConfigurationUpdateParams",
-    "create_portal_session": "billing_portal._session_create_params:SessionCreateParams",
-    "list_events": "_event_list_params:EventListParams",
-    "retrieve_event": "_event_retrieve_params:EventRetrieveParams",
-    "create_webhook_endpoint": "_webhook_endpoint_create_params:WebhookEndpointCreateParams",
-    "list_webhook_endpoints": "_webhook_endpoint_list_params:WebhookEndpointListParams",
-    "retrieve_webhook_endpoint":
-        "_webhook_endpoint_retrieve_params:WebhookEndpointRetrieveParams",
-    "update_webhook_endpoint": "_webhook_endpoint_update_params:WebhookEndpointUpdateParams",
-    "delete_webhook_endpoint": "_webhook_endpoint_delete_params:WebhookEndpointDeleteParams",
-    "retrieve_price": "_price_retrieve_params:PriceRetrieveParams",
-    "retrieve_product": "_product_retrieve_params:ProductRetrieveParams",
-    "retrieve_balance_transaction":
-        "_balance_transaction_retrieve_params:BalanceTransactionRetrieveParams",
-    "retrieve_payment_method": "_payment_method_retrieve_params:PaymentMethodRetrieveParams",
+    "create_checkout_session": "checkout.SessionCreateParams",
+    "list_checkout_sessions": "checkout.SessionListParams",
+    "retrieve_checkout_session": "checkout.SessionRetrieveParams",
+    "update_checkout_session": "checkout.SessionUpdateParams",
+    "expire_checkout_session": "checkout.SessionExpireParams",
+    "list_checkout_line_items": "checkout.SessionLineItemListParams",
+    "list_payment_intents": "PaymentIntentListParams",
+    "retrieve_payment_intent": "PaymentIntentRetrieveParams",
+    "update_payment_intent": "PaymentIntentUpdateParams",
+    "list_charges": "ChargeListParams",
+    "retrieve_charge": "ChargeRetrieveParams",
+    "update_charge": "ChargeUpdateParams",
+    "create_refund": "RefundCreateParams",
+    "list_refunds": "RefundListParams",
+    "retrieve_refund": "RefundRetrieveParams",
+    "update_refund": "RefundUpdateParams",
+    "list_disputes": "DisputeListParams",
+    "retrieve_dispute": "DisputeRetrieveParams",
+    "update_dispute": "DisputeUpdateParams",
+    "close_dispute": "DisputeCloseParams",
+    "list_subscriptions": "SubscriptionListParams",
+    "retrieve_subscription": "SubscriptionRetrieveParams",
+    "update_subscription": "SubscriptionUpdateParams",
+    "cancel_subscription": "SubscriptionCancelParams",
+    "list_invoices": "InvoiceListParams",
+    "retrieve_invoice": "InvoiceRetrieveParams",
+    "list_invoice_lines": "InvoiceListLinesParams",
+    "list_invoice_payments": "InvoicePaymentListParams",
+    "retrieve_invoice_payment": "InvoicePaymentRetrieveParams",
+    "create_customer": "CustomerCreateParams",
+    "list_customers": "CustomerListParams",
+    "retrieve_customer": "CustomerRetrieveParams",
+    "update_customer": "CustomerUpdateParams",
+    "create_portal_configuration": "billing_portal.ConfigurationCreateParams",
+    "list_portal_configurations": "billing_portal.ConfigurationListParams",
+    "retrieve_portal_configuration": "billing_portal.ConfigurationRetrieveParams",
+    "update_portal_configuration": "billing_portal.ConfigurationUpdateParams",
+    "create_portal_session": "billing_portal.SessionCreateParams",
+    "list_events": "EventListParams",
+    "retrieve_event": "EventRetrieveParams",
+    "create_webhook_endpoint": "WebhookEndpointCreateParams",
+    "list_webhook_endpoints": "WebhookEndpointListParams",
+    "retrieve_webhook_endpoint": "WebhookEndpointRetrieveParams",
+    "update_webhook_endpoint": "WebhookEndpointUpdateParams",
+    "delete_webhook_endpoint": "WebhookEndpointDeleteParams",
+    "retrieve_price": "PriceRetrieveParams",
+    "retrieve_product": "ProductRetrieveParams",
+    "retrieve_balance_transaction": "BalanceTransactionRetrieveParams",
+    "retrieve_payment_method": "PaymentMethodRetrieveParams",
 }
 
 _OPTIONAL = (typing_extensions.NotRequired, typing.NotRequired)
@@ -167,8 +158,9 @@ def params_class(endpoint: str) -> type | None:
     target = ENDPOINT_PARAMS.get(endpoint)
     if target is None:
         return None
-    module_name, class_name = target.split(":")
-    return getattr(importlib.import_module(_P + module_name), class_name)
+    package, _, class_name = target.rpartition(".")
+    module = importlib.import_module("stripe.params" + (f".{package}" if package else ""))
+    return getattr(module, class_name)
 
 
 def check(endpoint: str, params: dict) -> None:
@@ -189,8 +181,9 @@ def _check_hash(value: dict, cls: type, where: str) -> None:
     for key, item in value.items():
         if key not in fields:
             name = _path(where, key)
-            raise StripeError(f"Received unknown parameter: {name}", param=name,
-                              code="parameter_unknown")
+            raise StripeError(
+                f"Received unknown parameter: {name}", param=name, code="parameter_unknown"
+            )
         _check_value(item, fields[key][0], _path(where, key))
     for key, (_, required) in fields.items():
         if required and key not in value:
@@ -241,16 +234,18 @@ def _check_scalar(value: str, node: Node, where: str) -> None:
         # `Literal[...] | str` is the library's forward compatibility, not a free string.
         choices = sorted(enum)
         listed = ", ".join(choices[:-1]) + (", or " if len(choices) > 1 else "") + choices[-1]
-        raise invalid(where, f"Invalid {where}: must be one of {listed}",
-                      code="parameter_invalid_string")
+        raise invalid(
+            where, f"Invalid {where}: must be one of {listed}", code="parameter_invalid_string"
+        )
     if "str" in node.scalars or "UntypedStripeObject" in node.scalars:
         return
     if "int" in node.scalars:
         try:
             int(value)
         except ValueError:
-            raise invalid(where, f"Invalid integer: {value}",
-                          code="parameter_invalid_integer") from None
+            raise invalid(
+                where, f"Invalid integer: {value}", code="parameter_invalid_integer"
+            ) from None
         return
     if "bool" in node.scalars:
         if value.lower() not in ("true", "false"):

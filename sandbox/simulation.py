@@ -10,7 +10,7 @@ import copy
 
 from sandbox import objects
 from sandbox.errors import StripeError, invalid, missing, no_such
-from sandbox.params import get_bool, get_dict, get_int, get_list, get_str, merge_metadata
+from sandbox.params import get_bool, get_dict, get_int, get_str, merge_metadata
 from sandbox.store import Account
 
 SESSION_PLACEHOLDER = "{CHECKOUT_SESSION_ID}"
@@ -1025,10 +1025,9 @@ def resolve_dispute(account: Account, dispute: dict, outcome: str) -> dict:
         dispute["status"] = "appeal_under_review"
     else:
         dispute["status"] = "warning_under_review" if inquiry else "under_review"
-    submissions = dispute["evidence_details"].get("submission_count") or 0
-    dispute["evidence_details"].update(has_evidence=True,
-                                       submission_count=max(submissions, 1 + appeal))
-    if changes(before, dispute):
+    if dispute["status"] != before["status"]:
+        submissions = dispute["evidence_details"].get("submission_count") or 0
+        dispute["evidence_details"].update(has_evidence=True, submission_count=submissions + 1)
         account.emit("charge.dispute.updated", dispute, previous=changes(before, dispute))
     if outcome == "won":
         dispute.update(status="warning_closed" if inquiry else "won",
