@@ -7,7 +7,6 @@ import stripe
 
 from sandbox import api, schema
 from sandbox.server import create_app
-
 from tests import test_sandbox as base
 from tests.test_sandbox import control, donation_session, paid_session
 
