@@ -653,7 +653,9 @@ def _collect_invoice(account: Account, invoice: dict, customer: dict, method: di
     if outcome == "requires_action":
         intent.update(status="requires_action", next_action={
             "type": "use_stripe_sdk", "use_stripe_sdk": {"type": "three_d_secure_redirect"}})
+        # Stripe counts an attempt awaiting authentication as a failed invoice payment too.
         account.emit("payment_intent.requires_action", intent)
+        account.emit("invoice.payment_failed", invoice)
         account.emit("invoice.payment_action_required", invoice)
         return
     charge = _new_charge(account, intent, method, pending=outcome == "delayed")

@@ -99,6 +99,7 @@ def test_unfinished_3d_secure_keeps_the_session_open_and_expires_after_23_hours(
     assert client.v1.subscriptions.retrieve(subscription.id).status == "incomplete_expired"
     assert first_invoice(client, subscription.id).status == "void"
     assert receiver.of_type("invoice.payment_action_required")
+    assert receiver.of_type("invoice.payment_failed")
     assert receiver.of_type("invoice.voided")
     assert not receiver.of_type("checkout.session.completed")
 
