@@ -29,7 +29,7 @@ MINIMUM_CHARGE = {
 }
 # Stripe takes amounts of up to eight digits; a few currencies allow more.
 MAXIMUM_AMOUNT = 99_999_999
-MAXIMUM_AMOUNT_BY_CURRENCY = {"idr": 999_999_999_999, "inr": 999_999_999}
+MAXIMUM_AMOUNT_BY_CURRENCY = {"idr": 999_999_999_999}
 # Currencies whose API amounts must be a multiple of a step.
 AMOUNT_STEP = {"bhd": 10, "jod": 10, "kwd": 10, "omr": 10, "tnd": 10, "huf": 100, "twd": 100,
                "isk": 100, "ugx": 100}

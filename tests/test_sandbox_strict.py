@@ -280,3 +280,8 @@ def test_every_api_endpoint_checks_its_parameters(sandbox):
     }
     assert views - {"unrecognized"} == set(schema.ENDPOINT_PARAMS)
     assert all(schema.params_class(view) for view in schema.ENDPOINT_PARAMS)
+
+
+def test_rupiah_allows_twelve_digits(client):
+    assert priced(client, "idr", 999_999_999_999).amount_total == 999_999_999_999
+    assert refusal(lambda: priced(client, "idr", 1_000_000_000_000)).code == "amount_too_large"
