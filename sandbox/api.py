@@ -13,7 +13,7 @@ import traceback
 from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
-from sandbox import objects, simulation
+from sandbox import objects, schema, simulation
 from sandbox.errors import StripeError, invalid, missing, no_such
 from sandbox.expand import expand
 from sandbox.params import (
@@ -83,6 +83,8 @@ def _begin():
     pairs = request.form.items(multi=True) if request.method == "POST" else (
         request.args.items(multi=True))
     g.params = decode(pairs)
+    # Stripe refuses parameters it does not know before anything else happens.
+    schema.check((request.endpoint or "").rpartition(".")[2], g.params)
     store = runtime().store
     with store.lock:
         g.account = store.account(key)
@@ -580,8 +582,8 @@ def create_portal_configuration():
     if not g.params.get("features"):
         raise missing("features")
     with runtime().store.change():
-        configuration = objects.build_portal_configuration({})
-        configuration["is_default"] = not g.account.all("billing_portal.configuration")
+        # Only the Dashboard's configuration is the default; API-made ones never are.
+        configuration = objects.build_portal_configuration({"is_default": False})
         _apply_configuration(configuration, g.params)
         g.account.put(configuration)
         g.account.emit("billing_portal.configuration.created", configuration,
@@ -619,16 +621,22 @@ def update_portal_configuration(object_id):
     return render(configuration)
 
 
-def default_portal_configuration(account) -> dict:
-    """Return the default portal configuration, creating one that allows cancelling.
+NO_PORTAL_CONFIGURATION = (
+    "You can’t create a portal session in test mode until you save your customer portal "
+    "settings in test mode at https://dashboard.stripe.com/test/settings/billing/portal."
+)
 
-    Stripe needs one saved in the Dashboard (or passed as `configuration`); the sandbox makes it.
+
+def default_portal_configuration(account) -> dict:
+    """Return the account's default portal configuration, the one saved in the Dashboard.
+
+    Configurations made through the API are never the default, so without one saved (in the
+    sandbox: the `/_sandbox/portal/default` control) a session must name its `configuration`.
     """
     for configuration in account.all("billing_portal.configuration"):
         if configuration["is_default"] and configuration["active"]:
             return configuration
-    configuration = objects.build_portal_configuration({"is_default": True})
-    return account.put(configuration)
+    raise StripeError(NO_PORTAL_CONFIGURATION)
 
 
 @bp.post("/billing_portal/sessions")

@@ -148,12 +148,14 @@ def dispute_payment(payment_id):
 
 @bp.post("/disputes/<dispute_id>/<outcome>")
 def resolve_dispute(dispute_id, outcome):
-    if outcome not in ("win", "lose", "reverse"):
-        raise invalid("outcome", "Use /win, /lose or /reverse.")
+    if outcome not in ("win", "lose", "reverse", "appeal"):
+        raise invalid("outcome", "Use /win, /lose, /appeal or /reverse.")
     with _sandbox().store.change():
         account, dispute = _owned(dispute_id, "dispute")
         if outcome == "reverse":
             simulation.reverse_dispute(account, dispute)
+        elif outcome == "appeal":
+            simulation.appeal_dispute(account, dispute)
         else:
             simulation.resolve_dispute(account, dispute, "won" if outcome == "win" else "lost")
     return _reply(dispute)
@@ -181,6 +183,44 @@ def cancel_subscription(subscription_id):
         else:
             simulation.cancel_subscription(account, subscription)
     return _reply(subscription)
+
+
+# --- time and the Dashboard ---------------------------------------------------
+
+
+@bp.post("/time/advance")
+def advance_time():
+    body = _body()
+    try:
+        seconds = (float(body.get("hours") or 0) * 3600 + float(body.get("minutes") or 0) * 60
+                   + float(body.get("seconds") or 0))
+    except (TypeError, ValueError):
+        raise invalid("hours", "hours, minutes and seconds must be numbers") from None
+    if seconds < 0:
+        raise invalid("hours", "Simulated time only moves forward.")
+    sandbox = _sandbox()
+    with sandbox.store.change():
+        sandbox.store.advance_clock(int(seconds))
+    sandbox.sweep()
+    return _reply({"now": objects.now(), "offset": sandbox.store.clock_offset})
+
+
+@bp.post("/portal/default")
+def save_default_portal_configuration():
+    body = _body()
+    key = _api_key(body)
+    if not key:
+        raise invalid("api_key", "Name the api_key whose Dashboard saves the portal settings.",
+                      code="parameter_missing")
+    store = _sandbox().store
+    with store.change():
+        account = store.account(key)
+        for configuration in account.all("billing_portal.configuration"):
+            if configuration["is_default"]:
+                return _reply(configuration)
+        configuration = account.put(objects.build_portal_configuration({"is_default": True}))
+        account.emit("billing_portal.configuration.created", configuration)
+    return _reply(configuration)
 
 
 # --- delivery, chaos, state --------------------------------------------------
@@ -291,6 +331,8 @@ DASHBOARD = """<!doctype html>
 <p class="banner"><strong>Stripe sandbox — payments are simulated.</strong>
 Test double for local runs and tests; see sandbox/README.md.</p>
 <form method="post" action="/_sandbox/flush"><button>Flush webhook deliveries</button></form>
+<form method="post" action="/_sandbox/time/advance"><input type="hidden" name="hours" value="24">
+<button>Advance simulated time 24 hours</button></form>
 <h2>Chaos (all keys)</h2>
 <form method="post" action="/_sandbox/chaos">
  {% for name in ["duplicate", "shuffle", "drop_first"] %}
@@ -358,11 +400,13 @@ Test double for local runs and tests; see sandbox/README.md.</p>
 <tr><td><code>{{ d.id }}</code></td><td><code>{{ d.charge }}</code></td><td>{{ d.status }}</td>
 <td>{{ money(d.amount, d.currency) }}</td><td>
 {% if d.status in ["needs_response", "warning_needs_response", "under_review",
-                   "warning_under_review"] %}
+                   "warning_under_review", "appeal_needs_response", "appeal_under_review"] %}
  <form method="post" action="/_sandbox/disputes/{{ d.id }}/win"><button>win</button></form>
  <form method="post" action="/_sandbox/disputes/{{ d.id }}/lose"><button>lose</button></form>
 {% elif d.status == "lost" %}
  <form method="post" action="/_sandbox/disputes/{{ d.id }}/reverse"><button>reverse to won</button>
+ </form>
+ <form method="post" action="/_sandbox/disputes/{{ d.id }}/appeal"><button>appeal</button>
  </form>{% endif %}</td></tr>
 {% endfor %}</table>
 <h3>Subscriptions</h3>

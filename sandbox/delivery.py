@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sandbox.store import Account, Store
 
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
+SAVE_EVERY = 0.5
 
 
 @dataclass
@@ -100,11 +101,12 @@ class Deliverer:
             self._stopping = True
             self.store.changed.notify_all()
         self._thread.join(timeout=self.timeout + 1)
+        self.store.flush_to_disk()
 
     def pending(self, key: str | None = None) -> int:
         """Count deliveries not yet succeeded or given up (for one key, or all)."""
         with self.store.lock:
-            return len(self.store.unsent_deliveries(key))
+            return self.store.count_unsent(key)
 
     def flush(self, timeout: float = 10.0, key: str | None = None) -> bool:
         """Block until nothing is left to deliver (retries included); False on timeout."""
@@ -120,19 +122,7 @@ class Deliverer:
     def _next_due(self) -> tuple[tuple[Account, dict] | None, float]:
         """Return the earliest due delivery (by due time, then creation order), or None and
         how long to sleep before one falls due (at most a second)."""
-        best = None
-        sleep = 1.0
-        now = time.time()
-        for account, delivery in self.store.unsent_deliveries():
-            if delivery["state"] != "pending":
-                continue
-            if delivery["due"] > now:
-                sleep = min(sleep, delivery["due"] - now)
-                continue
-            rank = (delivery["due"], delivery["seq"])
-            if best is None or rank < best[0]:
-                best = (rank, account, delivery)
-        return ((best[1], best[2]) if best else None), sleep
+        return self.store.next_due(time.time())
 
     def _run(self) -> None:
         """Send due deliveries until stopped; the HTTP call happens outside the lock."""
@@ -171,15 +161,21 @@ class Deliverer:
 
     def _record(self, delivery: dict, outcome: dict, final: bool) -> None:
         """Store an attempt and decide: done, retry later, or give up."""
-        with self.store.change():
+        # A backlog is saved to disk at most twice a second, not once per delivery.
+        with self.store.change(save_every=SAVE_EVERY):
             delivery["attempts"].append(outcome)
             status = outcome["status"]
             if status is not None and 200 <= status < 300:
                 delivery["state"] = "succeeded"
+                self.store.finish_delivery(delivery)
                 return
             delay = None if final else self.policy.delay_after(len(delivery["attempts"]))
             if delay is None:
                 delivery["state"] = "failed"
+                self.store.finish_delivery(delivery)
             else:
                 delivery["state"] = "pending"
                 delivery["due"] = time.time() + delay
+                owner = self.store.unsent.get(delivery["id"])
+                if owner is not None:
+                    self.store.queue_delivery(owner, delivery)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import json
 import secrets
@@ -55,9 +56,18 @@ def fixture(name: str) -> dict:
     return copy.deepcopy(_fixtures[name])
 
 
+# Seconds the sandbox's simulated clock runs ahead of the wall clock (set per request/thread).
+_clock_offset: contextvars.ContextVar[int] = contextvars.ContextVar("clock_offset", default=0)
+
+
+def use_clock(offset: int) -> None:
+    """Make `now()` in this thread read the sandbox's simulated clock."""
+    _clock_offset.set(int(offset))
+
+
 def now() -> int:
-    """Return the current unix time, as Stripe's `created` fields carry it."""
-    return int(time.time())
+    """Return the simulated unix time, as Stripe's `created` fields carry it."""
+    return int(time.time()) + _clock_offset.get()
 
 
 def new_id(prefix: str, length: int = 24) -> str:

@@ -77,8 +77,9 @@ CHECKOUT = """
   <input id="name" name="name" type="text" value="{{ name }}" autocomplete="off">
   <button class="primary" name="outcome" value="succeeded">{{ pay_label }}</button>
   <button name="outcome" value="declined">Pay with a declining card</button>
-  {% if session.mode == "payment" %}
   <button name="outcome" value="delayed">Pay by bank debit (delayed)</button>
+  {% if session.mode == "subscription" %}
+  <button name="outcome" value="requires_action">Card needing 3-D Secure (not completed)</button>
   {% endif %}
 </form>
 {% if session.cancel_url %}<p><a href="{{ session.cancel_url }}">Cancel and go back</a></p>
@@ -203,6 +204,10 @@ def checkout_submit(session_id):
     except StripeError as error:
         with sandbox.store.lock:
             return _checkout_page(account, session, error.message, 400)
+    if result["outcome"] == "requires_action":
+        with sandbox.store.lock:
+            return _checkout_page(account, session, result["message"], 402,
+                                  form.get("email", ""), form.get("name", ""))
     if result["outcome"] == "declined":
         with sandbox.store.lock:
             return _checkout_page(account, session, f"{result['message']} Nothing was "

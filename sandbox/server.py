@@ -7,6 +7,7 @@ import logging
 import secrets
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 
 from flask import Flask, redirect
@@ -18,6 +19,7 @@ from sandbox.errors import StripeError
 from sandbox.store import Store
 
 log = logging.getLogger("sandbox")
+SWEEP_INTERVAL = 5.0
 
 
 @dataclass
@@ -30,6 +32,7 @@ class Sandbox:
     # Seconds before a delayed (bank debit) payment settles by itself; None waits for a control.
     async_delay: float | None = 5.0
     _timers: list[threading.Timer] = field(default_factory=list)
+    _last_sweep: float = 0.0
 
     def settle_later(self, session_id: str) -> None:
         """Settle a delayed payment successfully after `async_delay` seconds."""
@@ -42,6 +45,7 @@ class Sandbox:
 
     def _settle(self, session_id: str) -> None:
         """Settle on a timer thread; a session settled meanwhile by the control is left alone."""
+        self.store.use_clock()
         with self.store.change():
             account = self.store.owner(session_id)
             session = account.get("checkout.session", session_id) if account else None
@@ -51,6 +55,20 @@ class Sandbox:
                 simulation.settle_delayed_payment(account, session, succeeded=True)
             except StripeError as error:
                 log.info("delayed payment of %s not settled: %s", session_id, error.message)
+
+    def sweep(self) -> None:
+        """Expire what simulated time has made overdue, in every account."""
+        self.store.use_clock()
+        with self.store.change():
+            for account in self.store.accounts():
+                simulation.expire_overdue_objects(account)
+
+    def sweep_now_and_then(self) -> None:
+        """Sweep at most every few seconds, so requests stay cheap."""
+        moment = time.monotonic()
+        if moment - self._last_sweep >= SWEEP_INTERVAL:
+            self._last_sweep = moment
+            self.sweep()
 
     def close(self) -> None:
         """Stop timers and the delivery thread."""
@@ -66,6 +84,12 @@ def create_app(sandbox: Sandbox) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(controls.bp)
+
+    @app.before_request
+    def _simulated_clock():
+        """Read the simulated clock, and let overdue sessions and subscriptions expire."""
+        sandbox.store.use_clock()
+        sandbox.sweep_now_and_then()
 
     @app.get("/")
     def home():

@@ -10,23 +10,34 @@ import copy
 
 from sandbox import objects
 from sandbox.errors import StripeError, invalid, missing, no_such
-from sandbox.params import get_bool, get_dict, get_int, get_list, get_str, merge_metadata
+from sandbox.params import get_bool, get_dict, get_int, get_str, merge_metadata
 from sandbox.store import Account
 
 SESSION_PLACEHOLDER = "{CHECKOUT_SESSION_ID}"
 DEFAULT_EMAIL = "donor@example.com"
 DECLINE_MESSAGE = "Your card was declined."
+AUTHENTICATION_MESSAGE = ("We are unable to authenticate your payment method. Please choose a "
+                          "different payment method and try again.")
 
-# Stripe's minimum charge per currency, in the API's minor units.
+# Stripe's minimum charge per currency, in the API's minor units ("Minimum and maximum charge
+# amounts" in Stripe's currency docs); other currencies: the equivalent of 0.50 USD, taken as 50.
 MINIMUM_CHARGE = {
     "usd": 50, "aed": 200, "aud": 50, "bgn": 100, "brl": 50, "cad": 50, "chf": 50,
     "czk": 1500, "dkk": 250, "eur": 50, "gbp": 30, "hkd": 400, "huf": 17500, "inr": 50,
     "jpy": 50, "mxn": 1000, "myr": 200, "nok": 300, "nzd": 50, "pln": 200, "ron": 200,
     "sek": 300, "sgd": 50, "thb": 1000,
 }
+# Stripe takes amounts of up to eight digits; a few currencies allow more.
+MAXIMUM_AMOUNT = 99_999_999
+MAXIMUM_AMOUNT_BY_CURRENCY = {"idr": 999_999_999_999}
 # Currencies whose API amounts must be a multiple of a step.
 AMOUNT_STEP = {"bhd": 10, "jod": 10, "kwd": 10, "omr": 10, "tnd": 10, "huf": 100, "twd": 100,
                "isk": 100, "ugx": 100}
+# What the donor can do on the hosted page: pay, fail, pay by bank debit, or leave 3-D Secure
+# unfinished (subscription mode).
+OUTCOMES = ("succeeded", "declined", "delayed", "requires_action")
+# Stripe lets an incomplete subscription's first invoice be paid for 23 hours.
+INCOMPLETE_WINDOW = 23 * 3600
 SUBMIT_TYPES = ("auto", "book", "donate", "pay", "subscribe")
 INTERVALS = ("day", "week", "month", "year")
 
@@ -51,9 +62,9 @@ def create_checkout_session(account: Account, params: dict, public_url: str) -> 
     if mode not in ("payment", "subscription"):
         raise invalid("mode", "The sandbox supports `payment` and `subscription` mode, "
                       f"not `{mode}`.")
-    if get_str(params, "ui_mode") not in (None, "hosted"):
-        raise invalid("ui_mode",
-                      "The sandbox only offers the hosted Checkout page (`ui_mode=hosted`).")
+    if get_str(params, "ui_mode") not in (None, "hosted_page"):
+        raise invalid("ui_mode", "The sandbox only offers the hosted Checkout page "
+                      "(`ui_mode=hosted_page`).")
     success_url = get_str(params, "success_url")
     cancel_url = get_str(params, "cancel_url")
     for name, url in (("success_url", success_url), ("cancel_url", cancel_url)):
@@ -66,6 +77,10 @@ def create_checkout_session(account: Account, params: dict, public_url: str) -> 
     if mode == "payment" and params.get("subscription_data"):
         raise invalid("subscription_data",
                       "You can only pass `subscription_data` in `subscription` mode.")
+    customer_creation = get_str(params, "customer_creation")
+    if customer_creation and mode != "payment":
+        raise invalid("customer_creation",
+                      "`customer_creation` can only be used in `payment` mode.")
     customer_id = get_str(params, "customer")
     customer_email = get_str(params, "customer_email")
     if customer_id and customer_email:
@@ -107,9 +122,8 @@ def create_checkout_session(account: Account, params: dict, public_url: str) -> 
         "client_reference_id": client_reference_id,
         "currency": currency,
         "customer": customer_id,
-        "customer_creation": (
-            get_str(params, "customer_creation", choices=("always", "if_required")) or "if_required"
-        ) if mode == "payment" and not customer_id else None,
+        "customer_creation": (customer_creation or "if_required")
+        if mode == "payment" and not customer_id else None,
         "customer_email": customer_email,
         "expires_at": expires_at or created + 86400,
         "invoice_creation": (
@@ -121,7 +135,7 @@ def create_checkout_session(account: Account, params: dict, public_url: str) -> 
         "locale": get_str(params, "locale"),
         "metadata": metadata,
         "mode": mode,
-        "payment_method_types": get_list(params, "payment_method_types") or ["card"],
+        "payment_method_types": ["card"],
         "submit_type": submit_type,
         "success_url": success_url,
         "url": f"{public_url}/pay/{session_id}",
@@ -167,7 +181,9 @@ def _line_items(account: Account, params: dict, mode: str):
         if mode == "subscription" and not price["recurring"]:
             raise invalid(where, "The sandbox needs every line item in `subscription` mode to "
                           "have a recurring price.")
-        items.append(objects.build_session_item(price, product, quantity))
+        item = objects.build_session_item(price, product, quantity)
+        _check_maximum(item["currency"], item["amount_total"], where)
+        items.append(item)
     if len({item["currency"] for item in items}) > 1:
         raise invalid("line_items", "All line items must use the same currency.")
     return items, prices, products
@@ -209,8 +225,26 @@ def _inline_price(account: Account, data, where: str):
     return price, product
 
 
+def maximum_amount(currency: str) -> int:
+    """Return the largest amount Stripe takes in a currency (in the API's minor units)."""
+    return MAXIMUM_AMOUNT_BY_CURRENCY.get(currency, MAXIMUM_AMOUNT)
+
+
+def _check_maximum(currency: str, amount: int, where: str) -> None:
+    """Refuse an amount over Stripe's eight digits (more for a few currencies)."""
+    limit = maximum_amount(currency)
+    if amount > limit:
+        raise invalid(
+            where,
+            f"Amount must be no more than {objects.format_amount(limit, currency)} "
+            f"({limit} in the API's minor units).",
+            code="amount_too_large",
+        )
+
+
 def _check_amount(currency: str, total: int) -> None:
-    """Apply Stripe's minimum charge and per-currency amount steps."""
+    """Apply Stripe's minimum and maximum charge and per-currency amount steps."""
+    _check_maximum(currency, total, "line_items")
     step = AMOUNT_STEP.get(currency)
     if step and total % step:
         raise invalid("line_items", f"Amounts in {currency.upper()} must be a multiple of {step} "
@@ -257,27 +291,30 @@ def pay_session(account: Account, session: dict, outcome: str = "succeeded",
     if session["status"] != "open":
         raise invalid("session", f"This Checkout Session is {session['status']}; only open "
                       "sessions can be paid.", code="checkout_session_not_open")
-    if outcome not in ("succeeded", "declined", "delayed"):
-        raise invalid("outcome", "outcome must be one of succeeded, declined, delayed")
-    if outcome == "delayed" and session["mode"] != "payment":
-        raise invalid("outcome", "Delayed payment methods are simulated in payment mode only.")
+    if outcome not in OUTCOMES:
+        raise invalid("outcome", "outcome must be one of " + ", ".join(OUTCOMES))
+    if outcome == "requires_action" and session["mode"] != "subscription":
+        raise invalid("outcome", "Unfinished 3-D Secure is simulated in subscription mode only.")
     customer = account.get("customer", session.get("customer"))
     email = session.get("customer_email") or email or (customer or {}).get("email") or DEFAULT_EMAIL
     name = name or (customer or {}).get("name")
     if outcome == "declined":
         _decline(account, session, email, name)
         return {"outcome": "declined", "redirect_url": None, "message": DECLINE_MESSAGE}
-    if customer is None:
+    # Payment mode with customer_creation=if_required (the default) makes no Customer for a
+    # guest: the session keeps only customer_details. Subscriptions always need one.
+    if customer is None and (session["mode"] == "subscription"
+                             or session.get("customer_creation") == "always"):
         customer = account.put(objects.build_customer(email, name))
+    customer_id = customer["id"] if customer else None
     method = account.put(objects.build_payment_method(
-        "card" if outcome == "succeeded" else "us_bank_account", email, name, customer["id"]))
-    session.update(customer=customer["id"], customer_details=objects.customer_details(email, name))
+        "card" if outcome == "succeeded" else "us_bank_account", email, name, customer_id))
+    session.update(customer=customer_id, customer_details=objects.customer_details(email, name))
     if session["mode"] == "subscription":
-        _start_subscription(account, session, customer, method)
-        return {"outcome": "succeeded", "redirect_url": success_redirect(session), "message": None}
-    intent = _session_intent(account, session, customer["id"], method)
+        return _start_subscription(account, session, customer, method, outcome)
+    intent = _session_intent(account, session, customer_id, method)
     # A PaymentIntent first used by a declined attempt had no customer yet.
-    intent["customer"] = intent["customer"] or customer["id"]
+    intent["customer"] = intent["customer"] or customer_id
     charge = _new_charge(account, intent, method, pending=outcome == "delayed")
     session.update(status="complete", payment_intent=intent["id"], url=None)
     if outcome == "delayed":
@@ -397,6 +434,8 @@ def _decline(account: Account, session: dict, email: str, name: str | None) -> N
 
 def settle_delayed_payment(account: Account, session: dict, succeeded: bool = True) -> dict:
     """Finish a delayed (bank debit) payment. Fires PI, charge and async_payment events."""
+    if session["mode"] == "subscription" and session.get("subscription"):
+        return _settle_first_invoice(account, session, succeeded)
     intent = account.get("payment_intent", session.get("payment_intent"))
     if (session["status"] != "complete" or session["payment_status"] != "unpaid"
             or intent is None or intent["status"] != "processing"):
@@ -412,24 +451,38 @@ def settle_delayed_payment(account: Account, session: dict, succeeded: bool = Tr
         account.emit("charge.succeeded", charge)
         account.emit("checkout.session.async_payment_succeeded", session)
     else:
-        charge.update(status="failed", failure_code="insufficient_funds",
-                      failure_message="The customer's account has insufficient funds.")
-        intent.update(status="requires_payment_method", last_payment_error={
-            "type": "card_error", "code": "payment_intent_payment_attempt_failed",
-            "message": "The payment failed.", "charge": charge["id"],
-            "payment_method": copy.deepcopy(method),
-        })
-        account.emit("payment_intent.payment_failed", intent)
-        account.emit("charge.failed", charge)
+        _fail_charge(account, intent, charge, method)
         account.emit("checkout.session.async_payment_failed", session)
     return session
+
+
+def _fail_charge(account: Account, intent: dict, charge: dict, method: dict) -> None:
+    """Fail a processing bank debit. Fires payment_intent.payment_failed and charge.failed."""
+    charge.update(status="failed", failure_code="insufficient_funds",
+                  failure_message="The customer's account has insufficient funds.")
+    intent.update(status="requires_payment_method", last_payment_error={
+        "type": "card_error", "code": "payment_intent_payment_attempt_failed",
+        "message": "The payment failed.", "charge": charge["id"],
+        "payment_method": copy.deepcopy(method),
+    })
+    account.emit("payment_intent.payment_failed", intent)
+    account.emit("charge.failed", charge)
 
 
 # --- subscriptions -----------------------------------------------------------
 
 
-def _start_subscription(account: Account, session: dict, customer: dict, method: dict) -> None:
-    """Create the subscription and its paid first invoice, then complete the session."""
+def _start_subscription(account: Account, session: dict, customer: dict, method: dict,
+                        outcome: str = "succeeded") -> dict:
+    """Create the subscription and its first invoice, and try to pay it as the donor chose.
+
+    succeeded: active, invoice paid, session complete. delayed (bank debit): `incomplete`, the
+    invoice open with a processing payment, the session complete but unpaid. requires_action
+    (3-D Secure left unfinished): `incomplete`, the invoice open, the session still open.
+    """
+    pending = account.get("subscription", account.private(session["id"]).get("subscription"))
+    if pending is not None and pending["status"] == "incomplete":
+        return _retry_first_invoice(account, session, pending, customer, method, outcome)
     data = account.private(session["id"]).get("subscription_data") or {}
     subscription = objects.build_subscription({
         "currency": session["currency"],
@@ -449,16 +502,61 @@ def _start_subscription(account: Account, session: dict, customer: dict, method:
     subscription["items"] = objects.list_object(
         items, f"/v1/subscription_items?subscription={subscription['id']}")
     account.private(subscription["id"])["periods"] = 1
+    account.private(session["id"])["subscription"] = subscription["id"]
     invoice = _draft_invoice(account, subscription, customer, "subscription_create",
                              start, start)
     subscription["latest_invoice"] = invoice["id"]
+    if outcome != "succeeded":
+        subscription["status"] = "incomplete"
     account.put(subscription)
     account.emit("customer.subscription.created", subscription)
     account.emit("invoice.created", invoice)
-    _collect_invoice(account, invoice, customer, method)
-    session.update(status="complete", payment_status="paid", subscription=subscription["id"],
-                   invoice=invoice["id"], url=None)
-    account.emit("checkout.session.completed", session)
+    return _pay_first_invoice(account, session, subscription, invoice, customer, method, outcome)
+
+
+def _pay_first_invoice(account: Account, session: dict, subscription: dict, invoice: dict,
+                       customer: dict, method: dict, outcome: str) -> dict:
+    """Collect the first invoice and complete (or keep open) the Checkout Session."""
+    if outcome == "succeeded":
+        before = copy.deepcopy(subscription)
+        _collect_invoice(account, invoice, customer, method)
+        if before["status"] == "incomplete":
+            subscription["status"] = "active"
+            account.emit("customer.subscription.updated", subscription,
+                         previous=changes(before, subscription))
+        session.update(status="complete", payment_status="paid",
+                       subscription=subscription["id"], invoice=invoice["id"], url=None)
+        account.emit("checkout.session.completed", session)
+        return {"outcome": "succeeded", "redirect_url": success_redirect(session),
+                "message": None}
+    _collect_invoice(account, invoice, customer, method, outcome)
+    if outcome == "delayed":
+        session.update(status="complete", payment_status="unpaid",
+                       subscription=subscription["id"], invoice=invoice["id"], url=None)
+        account.emit("checkout.session.completed", session)
+        return {"outcome": "delayed", "redirect_url": success_redirect(session), "message": None}
+    return {"outcome": "requires_action", "redirect_url": None, "message": AUTHENTICATION_MESSAGE}
+
+
+def _retry_first_invoice(account: Account, session: dict, subscription: dict, customer: dict,
+                         method: dict, outcome: str) -> dict:
+    """Pay an incomplete subscription's open first invoice again, as Checkout does on retry."""
+    invoice = account.require("invoice", subscription["latest_invoice"])
+    intent = _invoice_intent(account, invoice)
+    if intent is not None and intent["status"] == "requires_action":
+        intent.update(status="canceled", canceled_at=objects.now(),
+                      cancellation_reason="automatic")
+        account.emit("payment_intent.canceled", intent)
+    subscription["default_payment_method"] = method["id"]
+    return _pay_first_invoice(account, session, subscription, invoice, customer, method, outcome)
+
+
+def _invoice_intent(account: Account, invoice: dict) -> dict | None:
+    """Return the PaymentIntent of an invoice's latest invoice payment."""
+    for payment in reversed(account.all("invoice_payment")):
+        if payment["invoice"] == invoice["id"]:
+            return account.get("payment_intent", payment["payment"]["payment_intent"])
+    return None
 
 
 def _period_end(anchor: int, recurring: dict, periods: int) -> int:
@@ -513,14 +611,24 @@ def _draft_invoice(account: Account, subscription: dict, customer: dict, reason:
     return account.put(invoice)
 
 
-def _collect_invoice(account: Account, invoice: dict, customer: dict, method: dict) -> None:
-    """Finalize the invoice and pay it with a new PaymentIntent and charge."""
-    sequence = customer["next_invoice_sequence"]
-    customer["next_invoice_sequence"] = sequence + 1
-    finalized = objects.now()
-    invoice.update(status="open", number=f"{customer['invoice_prefix']}-{sequence:04d}",
-                   effective_at=finalized)
-    invoice["status_transitions"]["finalized_at"] = finalized
+def _collect_invoice(account: Account, invoice: dict, customer: dict, method: dict,
+                     outcome: str = "succeeded") -> None:
+    """Finalize the invoice (once) and pay it with a new PaymentIntent and charge.
+
+    outcome `delayed` leaves the payment processing and `requires_action` waiting for 3-D Secure;
+    the invoice stays open either way.
+    """
+    if invoice["status"] == "draft" and not invoice.get("number"):
+        sequence = customer["next_invoice_sequence"]
+        customer["next_invoice_sequence"] = sequence + 1
+        finalized = objects.now()
+        invoice.update(status="open", number=f"{customer['invoice_prefix']}-{sequence:04d}",
+                       effective_at=finalized)
+        invoice["status_transitions"]["finalized_at"] = finalized
+        finalize = True
+    else:
+        invoice["status"] = "open"
+        finalize = False
     description = ("Subscription creation" if invoice["billing_reason"] == "subscription_create"
                    else "Subscription update")
     intent = account.put(objects.build_payment_intent({
@@ -539,12 +647,33 @@ def _collect_invoice(account: Account, invoice: dict, customer: dict, method: di
         "transfer_group": None,
     }))
     payment = account.put(objects.build_invoice_payment(invoice, intent))
-    account.emit("invoice.finalized", invoice)
-    charge = _new_charge(account, intent, method)
+    if finalize:
+        account.emit("invoice.finalized", invoice)
+    invoice.update(attempted=True, attempt_count=invoice.get("attempt_count", 0) + 1)
+    if outcome == "requires_action":
+        intent.update(status="requires_action", next_action={
+            "type": "use_stripe_sdk", "use_stripe_sdk": {"type": "three_d_secure_redirect"}})
+        # Stripe counts an attempt awaiting authentication as a failed invoice payment too.
+        account.emit("payment_intent.requires_action", intent)
+        account.emit("invoice.payment_failed", invoice)
+        account.emit("invoice.payment_action_required", invoice)
+        return
+    charge = _new_charge(account, intent, method, pending=outcome == "delayed")
+    if outcome == "delayed":
+        intent.update(status="processing", payment_method_types=["us_bank_account"],
+                      latest_charge=charge["id"])
+        account.emit("payment_intent.processing", intent)
+        account.emit("charge.pending", charge)
+        return
+    _mark_invoice_paid(account, invoice, payment, intent, charge, method)
+
+
+def _mark_invoice_paid(account: Account, invoice: dict, payment: dict, intent: dict,
+                       charge: dict, method: dict) -> None:
+    """Record a succeeded invoice payment. Fires PI, charge and invoice paid events."""
     _succeed_intent(intent, charge, method)
     paid = objects.now()
-    invoice.update(status="paid", amount_paid=invoice["amount_due"], amount_remaining=0,
-                   attempted=True, attempt_count=1)
+    invoice.update(status="paid", amount_paid=invoice["amount_due"], amount_remaining=0)
     invoice["status_transitions"]["paid_at"] = paid
     payment.update(status="paid", amount_paid=invoice["amount_due"])
     payment["status_transitions"]["paid_at"] = paid
@@ -554,12 +683,81 @@ def _collect_invoice(account: Account, invoice: dict, customer: dict, method: di
     account.emit("invoice.payment_succeeded", invoice)
 
 
+def _settle_first_invoice(account: Account, session: dict, succeeded: bool) -> dict:
+    """Finish the bank debit paying a subscription's first invoice."""
+    subscription = account.require("subscription", session["subscription"])
+    invoice = account.require("invoice", session["invoice"])
+    intent = _invoice_intent(account, invoice)
+    if intent is None or intent["status"] != "processing" or invoice["status"] != "open":
+        raise invalid("session", "This session has no delayed payment waiting to settle.",
+                      code="payment_intent_unexpected_state")
+    charge = account.require("charge", intent["latest_charge"])
+    method = account.require("payment_method", charge["payment_method"])
+    payment = next(p for p in account.all("invoice_payment")
+                   if p["payment"]["payment_intent"] == intent["id"])
+    if succeeded:
+        _attach_charge_transaction(account, charge)
+        _mark_invoice_paid(account, invoice, payment, intent, charge, method)
+        if subscription["status"] == "incomplete":
+            before = copy.deepcopy(subscription)
+            subscription["status"] = "active"
+            account.emit("customer.subscription.updated", subscription,
+                         previous=changes(before, subscription))
+        session["payment_status"] = "paid"
+        account.emit("checkout.session.async_payment_succeeded", session)
+        return session
+    _fail_charge(account, intent, charge, method)
+    payment.update(status="failed")
+    invoice["next_payment_attempt"] = None
+    account.emit("invoice.payment_failed", invoice)
+    account.emit("checkout.session.async_payment_failed", session)
+    return session
+
+
+def expire_overdue_objects(account: Account) -> None:
+    """Expire open sessions past `expires_at` and incomplete subscriptions past 23 hours."""
+    moment = objects.now()
+    for session in account.all("checkout.session"):
+        if session["status"] == "open" and session["expires_at"] <= moment:
+            expire_session(account, session)
+    for subscription in account.all("subscription"):
+        if (subscription["status"] == "incomplete"
+                and subscription["created"] + INCOMPLETE_WINDOW <= moment):
+            expire_incomplete_subscription(account, subscription)
+
+
+def expire_incomplete_subscription(account: Account, subscription: dict) -> dict:
+    """End a subscription whose first invoice was not paid within 23 hours.
+
+    Its open invoice is voided (invoice.voided) and it becomes `incomplete_expired`
+    (customer.subscription.updated). A bank debit still processing keeps it incomplete.
+    """
+    invoice = account.get("invoice", subscription.get("latest_invoice"))
+    intent = _invoice_intent(account, invoice) if invoice else None
+    if intent is not None and intent["status"] == "processing":
+        return subscription
+    if intent is not None and intent["status"] == "requires_action":
+        intent.update(status="canceled", canceled_at=objects.now(),
+                      cancellation_reason="automatic")
+        account.emit("payment_intent.canceled", intent)
+    if invoice is not None and invoice["status"] == "open":
+        before = copy.deepcopy(invoice)
+        invoice.update(status="void", amount_remaining=0)
+        invoice["status_transitions"]["voided_at"] = objects.now()
+        account.emit("invoice.voided", invoice, previous=changes(before, invoice))
+    before = copy.deepcopy(subscription)
+    subscription.update(status="incomplete_expired", ended_at=objects.now())
+    account.emit("customer.subscription.updated", subscription,
+                 previous=changes(before, subscription))
+    return subscription
+
+
 def advance_subscription(account: Account, subscription: dict) -> dict:
     """Move a subscription to its next period: bill and pay it, or end it if cancellation is due.
 
     Returns `{"subscription", "invoice"}`; invoice is None when nothing was billed.
     """
-    if subscription["status"] in ("canceled", "incomplete_expired"):
+    if subscription["status"] in ("canceled", "incomplete", "incomplete_expired"):
         return {"subscription": subscription, "invoice": None}
     items = subscription["items"]["data"]
     period_end = items[0]["current_period_end"]
@@ -823,10 +1021,16 @@ def resolve_dispute(account: Account, dispute: dict, outcome: str) -> dict:
         raise invalid("dispute", f"Dispute {dispute['id']} is already closed "
                       f"({dispute['status']}).", code="dispute_already_closed")
     inquiry = dispute["status"].startswith("warning_")
+    appeal = dispute["status"].startswith("appeal_")
     before = copy.deepcopy(dispute)
-    dispute["status"] = "warning_under_review" if inquiry else "under_review"
-    dispute["evidence_details"].update(has_evidence=True, submission_count=1)
-    account.emit("charge.dispute.updated", dispute, previous=changes(before, dispute))
+    if appeal:
+        dispute["status"] = "appeal_under_review"
+    else:
+        dispute["status"] = "warning_under_review" if inquiry else "under_review"
+    if dispute["status"] != before["status"]:
+        submissions = dispute["evidence_details"].get("submission_count") or 0
+        dispute["evidence_details"].update(has_evidence=True, submission_count=submissions + 1)
+        account.emit("charge.dispute.updated", dispute, previous=changes(before, dispute))
     if outcome == "won":
         dispute.update(status="warning_closed" if inquiry else "won",
                        is_charge_refundable=inquiry)
@@ -836,6 +1040,26 @@ def resolve_dispute(account: Account, dispute: dict, outcome: str) -> dict:
     if outcome == "won" and not inquiry:
         _move_dispute_funds(account, dispute, dispute["amount"],
                             "charge.dispute.funds_reinstated")
+    return dispute
+
+
+def appeal_dispute(account: Account, dispute: dict) -> dict:
+    """Open an appeal on a lost chargeback: `lost` -> `appeal_needs_response`.
+
+    Fires charge.dispute.updated; answering (evidence[appeal] with submit=true) moves it to
+    `appeal_under_review`, and the win or lose controls close it again.
+    """
+    chargeback = any(transaction["amount"] < 0
+                     for transaction in dispute["balance_transactions"])
+    if dispute["status"] != "lost" or not chargeback:
+        raise invalid("dispute", f"Only lost chargebacks can be appealed; {dispute['id']} is "
+                      f"{dispute['status']}.")
+    before = copy.deepcopy(dispute)
+    dispute["status"] = "appeal_needs_response"
+    dispute["evidence_details"] = {**dispute["evidence_details"],
+                                   "due_by": objects.now() + 7 * 86400,
+                                   "past_due": False}
+    account.emit("charge.dispute.updated", dispute, previous=changes(before, dispute))
     return dispute
 
 
@@ -878,11 +1102,12 @@ def update_dispute(account: Account, dispute: dict, params: dict,
     if evidence:
         merged = dict(dispute["evidence"])
         merged.update({key: value or None for key, value in evidence.items()
-                       if isinstance(value, str)})
+                       if isinstance(value, (str, dict))})
         dispute["evidence"] = merged
         dispute["evidence_details"] = {**dispute["evidence_details"], "has_evidence": True}
     if get_bool(params, "submit") and dispute["status"] in ("needs_response",
-                                                             "warning_needs_response"):
+                                                             "warning_needs_response",
+                                                             "appeal_needs_response"):
         dispute["status"] = dispute["status"].replace("needs_response", "under_review")
         dispute["evidence_details"] = {**dispute["evidence_details"],
                                        "submission_count": 1}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import heapq
 import json
 import os
 import random
@@ -107,8 +108,12 @@ class Store:
         self.changed = threading.Condition(self.lock)
         self.path = Path(path) if path else None
         self.index: dict[str, str] = {}
-        # Deliveries still to send, by id → API key, so the sender never scans the history.
+        # Deliveries still to send, by id → API key, so the sender never scans the history,
+        # and a heap of (due, seq, id) so it finds the next one without scanning the backlog.
         self.unsent: dict[str, str] = {}
+        self._due: list[tuple[float, int, str]] = []
+        self._last_save = 0.0
+        self._dirty = False
         self._batch: list[tuple[Account, dict, list[str]]] = []
         self._depth = 0
         self.forward_endpoints: list[dict] = []
@@ -117,10 +122,27 @@ class Store:
                 "id": FORWARD_ENDPOINT_ID, "url": forward_url,
                 "secret": forward_secret, "enabled_events": ["*"],
             })
-        self.state: dict = {"format": 1, "accounts": {}, "chaos": {}, "sequence": 0}
+        self.state: dict = {"format": 1, "accounts": {}, "chaos": {}, "sequence": 0,
+                            "clock_offset": 0}
         self._load()
         if chaos:
             self.state["chaos"].update(chaos)
+
+    # --- simulated time ----------------------------------------------------
+
+    @property
+    def clock_offset(self) -> int:
+        """Seconds the simulated clock runs ahead of the wall clock."""
+        return int(self.state.get("clock_offset") or 0)
+
+    def use_clock(self) -> None:
+        """Make `objects.now()` in this thread read this store's simulated clock."""
+        objects.use_clock(self.clock_offset)
+
+    def advance_clock(self, seconds: int) -> None:
+        """Move simulated time forward (never back)."""
+        self.state["clock_offset"] = self.clock_offset + max(int(seconds), 0)
+        self.use_clock()
 
     # --- accounts ----------------------------------------------------------
 
@@ -144,12 +166,20 @@ class Store:
             return None
         return Account(self, self.state["accounts"][key])
 
+    def flush_to_disk(self) -> None:
+        """Write state skipped by throttled saves (on stop)."""
+        with self.lock:
+            if self._dirty:
+                self.save()
+
     def reset(self, key: str | None) -> None:
         """Forget one account (or all of them when key is None)."""
         if key is None:
             self.state["accounts"].clear()
         else:
             self.state["accounts"].pop(key, None)
+        self.unsent = {delivery_id: owner for delivery_id, owner in self.unsent.items()
+                       if owner in self.state["accounts"]}
         self._reindex()
 
     def unsent_deliveries(self, key: str | None = None) -> list[tuple[Account, dict]]:
@@ -164,10 +194,46 @@ class Store:
                 found.append((Account(self, data), delivery))
         return found
 
+    def count_unsent(self, key: str | None = None) -> int:
+        """Count deliveries still to send without walking them (for one key, or all)."""
+        if key is None:
+            return len(self.unsent)
+        return sum(1 for owner in self.unsent.values() if owner == key)
+
+    def queue_delivery(self, key: str, delivery: dict) -> None:
+        """Put a pending delivery on the due-time heap."""
+        self.unsent[delivery["id"]] = key
+        heapq.heappush(self._due, (delivery["due"], delivery["seq"], delivery["id"]))
+
+    def finish_delivery(self, delivery: dict) -> None:
+        """Forget a delivery that succeeded or was given up."""
+        self.unsent.pop(delivery["id"], None)
+
+    def next_due(self, moment: float) -> tuple[tuple[Account, dict] | None, float]:
+        """Return the earliest due pending delivery, or None and the seconds until one is due.
+
+        Heap entries whose delivery was rescheduled, finished or reset are dropped on the way.
+        """
+        while self._due:
+            due, _, delivery_id = self._due[0]
+            owner = self.unsent.get(delivery_id)
+            data = self.state["accounts"].get(owner) if owner else None
+            delivery = data["deliveries"].get(delivery_id) if data else None
+            if delivery is None or delivery["state"] != "pending" or delivery["due"] != due:
+                heapq.heappop(self._due)
+                if delivery is None or delivery["state"] not in ("pending", "sending"):
+                    self.unsent.pop(delivery_id, None)
+                continue
+            if due > moment:
+                return None, min(due - moment, 1.0)
+            heapq.heappop(self._due)
+            return (Account(self, data), delivery), 0.0
+        return None, 1.0
+
     # --- changes -----------------------------------------------------------
 
     @contextlib.contextmanager
-    def change(self):
+    def change(self, save_every: float = 0.0):
         """Hold the lock for one change; on success schedule its events and persist."""
         with self.lock:
             self._depth += 1
@@ -177,7 +243,7 @@ class Store:
                 self._depth -= 1
                 if self._depth == 0:
                     self._schedule()
-                    self.save()
+                    self.save(save_every)
                     self.changed.notify_all()
 
     def next_sequence(self) -> int:
@@ -227,7 +293,7 @@ class Store:
                     "attempts": [],
                     "drop_first": bool(chaos["drop_first"]),
                 }
-                self.unsent[delivery_id] = account.key
+                self.queue_delivery(account.key, account.data["deliveries"][delivery_id])
 
     # --- idempotency -------------------------------------------------------
 
@@ -244,10 +310,20 @@ class Store:
 
     # --- persistence -------------------------------------------------------
 
-    def save(self) -> None:
-        """Write the whole state atomically, so a crash never leaves half a file."""
+    def save(self, at_most_every: float = 0.0) -> None:
+        """Write the whole state atomically, so a crash never leaves half a file.
+
+        `at_most_every` skips the write when the last one is more recent (delivery records
+        during a backlog); the next change or `save()` writes everything.
+        """
         if self.path is None:
             return
+        moment = time.monotonic()
+        if at_most_every and moment - self._last_save < at_most_every:
+            self._dirty = True
+            return
+        self._last_save = moment
+        self._dirty = False
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(self.path.name + ".tmp")
         temporary.write_text(json.dumps(self.state, separators=(",", ":")), encoding="utf-8")
@@ -267,7 +343,7 @@ class Store:
                 if delivery["state"] == "sending":
                     delivery["state"] = "pending"
                 if delivery["state"] == "pending":
-                    self.unsent[delivery["id"]] = key
+                    self.queue_delivery(key, delivery)
         self._reindex()
 
     def _reindex(self) -> None:

@@ -346,8 +346,11 @@ def test_portal_page_cancels_at_period_end(client, sandbox):
     session = donation_session(client, mode="subscription", amount=1000)
     control(sandbox, f"checkout/sessions/{session.id}/pay")
     paid = client.v1.checkout.sessions.retrieve(session.id)
-    portal = client.v1.billing_portal.sessions.create(
-        params={"customer": paid.customer, "return_url": "https://news.example/account"})
+    configuration = client.v1.billing_portal.configurations.create(params={
+        "features": {"subscription_cancel": {"enabled": True, "mode": "at_period_end"}}})
+    portal = client.v1.billing_portal.sessions.create(params={
+        "customer": paid.customer, "return_url": "https://news.example/account",
+        "configuration": configuration.id})
     assert portal.url.startswith(f"{sandbox.url}/portal/bps_")
     assert "10.00 EUR per month" in http(portal.url)[2]
 
