@@ -579,6 +579,7 @@ def test_subscription_state_never_moves_backwards(client):
         (json.dumps({"id": "   ", "type": "checkout.session.completed", "data": {}}), "id"),
         (json.dumps({"id": "evt_" + "x" * 300, "type": "charge.refunded", "data": {}}), "id"),
         (json.dumps({"id": "evt_no_type", "type": "", "data": {}}), "type"),
+        (json.dumps({"id": "evt_\u0000nul", "type": "charge.refunded", "data": {}}), "id"),
     ],
 )
 def test_a_signed_but_unusable_event_is_a_400_with_a_sentence(client, db_session, body, sentence):

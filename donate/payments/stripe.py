@@ -399,8 +399,16 @@ def verify_event(payload: bytes, signature_header: str | None, secret: str) -> d
 
 
 def _fits(value: Any, longest: int) -> bool:
-    """A non-empty string that fits the inbox's column (event ids and types are short)."""
-    return isinstance(value, str) and 0 < len(value.strip()) and len(value) <= longest
+    """A non-empty printable string that fits the inbox's column (ids and types are short).
+
+    Printable, since PostgreSQL refuses a NUL in text: storing it would fail on every retry.
+    """
+    return (
+        isinstance(value, str)
+        and 0 < len(value.strip())
+        and len(value) <= longest
+        and value.isprintable()
+    )
 
 
 def sign_payload(payload: str, secret: str) -> str:
