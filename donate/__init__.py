@@ -125,6 +125,13 @@ def _read_chunked_body(limit: int) -> None:
     request.__dict__["stream"] = io.BytesIO(body)
 
 
+def _size_text() -> str:
+    """The body limit as people write it: "1 MB", else in KB."""
+    limit = request.max_content_length or MAX_REQUEST_BYTES
+    megabytes, rest = divmod(limit, 1024 * 1024)
+    return f"{megabytes:,} MB" if megabytes and not rest else f"{limit // 1024:,} KB"
+
+
 def _forget_refused_body() -> None:
     """The body was refused: the page saying so (and its forms) must not try to read it again."""
     refused = request._get_current_object()  # type: ignore[attr-defined]
@@ -155,8 +162,7 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(413)
     def too_large(error: HTTPException):  # noqa: ANN202
         _forget_refused_body()
-        limit_kb = (request.max_content_length or MAX_REQUEST_BYTES) // 1024
-        message = f"This request is too large: at most {limit_kb:,} KB is accepted."
+        message = f"This request is too large: at most {_size_text()} is accepted."
         if _wants_json() or request.accept_mimetypes.best == "application/json":
             return jsonify(error="Payload Too Large", message=message), 413
         return render_template("errors/error.html", code=413, message=message), 413

@@ -54,10 +54,10 @@ def test_a_body_over_the_limit_gets_413_with_a_sentence_on_every_route(app, rout
         assert response.status_code == 413, path
         if as_json:
             assert response.get_json()["message"] == (
-                "This request is too large: at most 1,024 KB is accepted."
+                "This request is too large: at most 1 MB is accepted."
             ), path
         else:
-            assert "This request is too large: at most 1,024 KB is accepted." in response.text
+            assert "This request is too large: at most 1 MB is accepted." in response.text
 
 
 def _post_chunked(app, path: str, body: CountingBody) -> int:
