@@ -19,11 +19,14 @@ COMPILED_CATALOGUES := $(CATALOGUES:.po=.mo)
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.12 or similar.")'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "Could not create $(VENV): on Debian or Ubuntu, apt-get install python3-venv"; exit 1; }
-	@echo "Installing the locked dependencies into $(VENV) (the first time takes a minute or two)..."
+	@echo "== Installing the locked dependencies into $(VENV): the first time takes a minute or two,"
+	@echo "== with little output while pip downloads and unpacks them."
 	$(PY) -m pip install --quiet --upgrade pip
+	@echo "== pip is up to date; installing $$(grep -c '^[a-z]' requirements.lock) locked packages..."
 	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements.lock
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(PY) .ci/check_lock.py
+	@echo "== Dependencies installed."
 	@touch $(STAMP)
 
 # Refresh requirements.lock after changing dependencies in pyproject.toml (keeps other pins);
@@ -50,6 +53,8 @@ messages: $(STAMP)
 	  --width=100 --no-fuzzy-matching
 
 # Serve the demo on SQLite; with no STRIPE_SECRET_KEY, payments go to the local sandbox.
+# Return URLs and embed codes follow the address served on (HOST, PORT) unless PUBLIC_URL is set.
+run: export PUBLIC_URL ?= http://$(HOST):$(PORT)
 run: $(STAMP) catalogues
 	@mkdir -p instance
 	$(PY) -m flask --app wsgi db upgrade
@@ -61,10 +66,10 @@ run: $(STAMP) catalogues
 	  sandbox_pid=$$!; trap 'kill $$sandbox_pid 2>/dev/null' EXIT INT TERM; \
 	  export STRIPE_SECRET_KEY=sk_test_sandbox STRIPE_API_BASE=http://127.0.0.1:$(SANDBOX_PORT) \
 	    STRIPE_WEBHOOK_SECRET=$(SANDBOX_WEBHOOK_SECRET); \
-	  echo "Serving on http://$(HOST):$(PORT)"; \
+	  echo "Serving on http://$(HOST):$(PORT) (PUBLIC_URL=$$PUBLIC_URL)"; \
 	  $(PY) -m flask --app wsgi run --host $(HOST) --port $(PORT); \
 	else \
-	  echo "Serving on http://$(HOST):$(PORT)"; \
+	  echo "Serving on http://$(HOST):$(PORT) (PUBLIC_URL=$$PUBLIC_URL)"; \
 	  $(PY) -m flask --app wsgi run --host $(HOST) --port $(PORT); \
 	fi
 

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import hmac
+import io
 import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, abort, jsonify, render_template, request
 from flask.logging import default_handler
 from sqlalchemy.exc import InterfaceError, OperationalError
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from donate.caching import PublicAwareSessionInterface
-from donate.config import INSTANCE_DIR, PROJECT_ROOT, Settings, engine_options_for
+from donate.config import (
+    INSTANCE_DIR,
+    MAX_REQUEST_BYTES,
+    PROJECT_ROOT,
+    Settings,
+    engine_options_for,
+)
 from donate.extensions import babel, configure_sqlite, csrf, db, limiter, login_manager, migrate
 
 
@@ -71,10 +79,11 @@ def _init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(session_user_id: str) -> User | None:
-        user_id, _, fingerprint = session_user_id.partition("-")
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        if user is None or not hmac.compare_digest(user.password_fingerprint, fingerprint):
-            return None  # unknown, or signed in with a password that has since changed
+        user_id, _, binding = session_user_id.partition("-")
+        valid_id = user_id.isascii() and user_id.isdigit() and len(user_id) < 19
+        user = db.session.get(User, int(user_id)) if valid_id else None
+        if user is None or not hmac.compare_digest(user.session_binding, binding):
+            return None  # unknown, signed out since, or the password has changed
         return user
 
 
@@ -112,13 +121,62 @@ def _wants_json() -> bool:
     )
 
 
+def _read_chunked_body(limit: int) -> None:
+    """Read a body sent without a length up to the limit, and refuse it past the limit.
+
+    Werkzeug stops reading such a body at the limit but hands on what it read as if that were
+    all, so a view would see a cut-off body instead of a 413.
+    """
+    if not request.environ.get("wsgi.input_terminated"):
+        return  # the server gives no body without a length
+    body = request.stream.read(limit + 1)
+    if len(body) >= limit:
+        request.stream.read(1)  # past the limit: Werkzeug raises the 413 here
+    request.environ["CONTENT_LENGTH"] = str(len(body))
+    request.__dict__["stream"] = io.BytesIO(body)
+
+
+def _size_text() -> str:
+    """The body limit as people write it: "1 MB", else in KB."""
+    limit = request.max_content_length or MAX_REQUEST_BYTES
+    megabytes, rest = divmod(limit, 1024 * 1024)
+    return f"{megabytes:,} MB" if megabytes and not rest else f"{limit // 1024:,} KB"
+
+
+def _forget_refused_body() -> None:
+    """The body was refused: the page saying so (and its forms) must not try to read it again."""
+    refused = request._get_current_object()  # type: ignore[attr-defined]
+    refused.__dict__.update(
+        form=ImmutableMultiDict(), files=ImmutableMultiDict(), stream=io.BytesIO()
+    )
+
+
 def _register_error_pages(app: Flask) -> None:
+    def refuse_oversize_body() -> None:
+        """Every route refuses an oversized body, read or not, before anything parses it."""
+        limit = request.max_content_length
+        if limit is not None and (request.content_length or 0) > limit:
+            abort(413)
+        if limit is not None and request.content_length is None:
+            _read_chunked_body(limit)
+
+    # First of all hooks: the CSRF check reads the form, and must never see a cut-off one.
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_oversize_body)
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):  # noqa: ANN202
         code = error.code or 500
         if _wants_json():
             return jsonify(error=error.name, message=error.description), code
         return render_template("errors/error.html", error=error, code=code), code
+
+    @app.errorhandler(413)
+    def too_large(error: HTTPException):  # noqa: ANN202
+        _forget_refused_body()
+        message = f"This request is too large: at most {_size_text()} is accepted."
+        if _wants_json() or request.accept_mimetypes.best == "application/json":
+            return jsonify(error="Payload Too Large", message=message), 413
+        return render_template("errors/error.html", code=413, message=message), 413
 
     @app.errorhandler(429)
     def too_many_requests(error: HTTPException):  # noqa: ANN202

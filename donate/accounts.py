@@ -71,3 +71,26 @@ def grant_role(user: User, site: Site, role: Role | str) -> Membership:
         membership.role = role
     db.session.flush()
     return membership
+
+
+def end_every_session(user: User) -> None:
+    """Retire every login id the user holds, so each device's cookie stops working at once."""
+    db.session.execute(
+        sa.update(User)
+        .where(User.id == user.id)
+        .values(session_epoch=User.session_epoch + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(user)
+
+
+def set_operator(email: str, granted: bool) -> User:
+    """Grant or revoke the instance operator role, who sees Stripe's health for every site."""
+    user = db.session.execute(
+        sa.select(User).where(User.email == normalise_email(email))
+    ).scalar_one_or_none()
+    if user is None:
+        raise AccountError(f"There is no account for {normalise_email(email)}.")
+    user.is_operator = granted
+    db.session.flush()
+    return user

@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from donate import ledger, money
-from donate.accounts import AccountError, create_user, grant_role
+from donate.accounts import AccountError, create_user, grant_role, set_operator
 from donate.extensions import db
 from donate.goals import GoalSettings, SettingsError, SiteSettings, create_goal, create_site
 from donate.models import DonationKind, Goal, GoalStatus, Role, Site, User
@@ -99,6 +99,36 @@ def create_user_command(
     db.session.commit()
     where = f" as {role} of site {site_id}" if site_id is not None else ""
     click.echo(f"Created user {user.email} (id {user.id}){where}.")
+
+
+@donate_cli.command("grant-operator")
+@click.option("--email", required=True, help="The account that runs this instance.")
+@with_appcontext
+def grant_operator_command(email: str) -> None:
+    """Let an account see Stripe's webhook health and alerts for the whole instance."""
+    _set_operator(email, granted=True)
+
+
+@donate_cli.command("revoke-operator")
+@click.option("--email", required=True)
+@with_appcontext
+def revoke_operator_command(email: str) -> None:
+    """Take the instance operator role away; the account keeps its roles on sites."""
+    _set_operator(email, granted=False)
+
+
+def _set_operator(email: str, *, granted: bool) -> None:
+    try:
+        user = set_operator(email, granted)
+    except AccountError as error:
+        _fail(str(error))
+    db.session.commit()
+    if granted:
+        click.echo(
+            f"{user.email} is an instance operator: the overview shows every site's webhooks."
+        )
+    else:
+        click.echo(f"{user.email} is no longer an instance operator.")
 
 
 @donate_cli.command("create-site")

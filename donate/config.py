@@ -18,6 +18,8 @@ WELL_KNOWN_SECRET_KEYS = frozenset(
 DEVELOPMENT_SECRET_KEY = "dev-insecure-key"
 DEVELOPMENT_WEBHOOK_SECRET = "whsec_development_sandbox_secret"
 ENVIRONMENTS = ("development", "test", "production")
+# The largest request body any route accepts; deploy/nginx.conf's client_max_body_size matches.
+MAX_REQUEST_BYTES = 1024 * 1024
 
 
 class ConfigError(RuntimeError):
@@ -201,6 +203,11 @@ class Settings:
             # Each return asks Stripe about the session: enough for reloads, not for a loop.
             "GIVE_RETURN_RATE_LIMIT": "30 per minute",
             "STRIPE_TIMEOUT_SECONDS": 20,
+            # Stripe's events are well under this and forms far less; Werkzeug enforces it while
+            # the body is read (chunked bodies too), so a huge body is refused, never buffered.
+            # A view that takes uploads sets request.max_content_length for itself.
+            "MAX_CONTENT_LENGTH": MAX_REQUEST_BYTES,
+            "MAX_FORM_MEMORY_SIZE": MAX_REQUEST_BYTES,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": secure,

@@ -146,6 +146,10 @@ class User(db.Model):
     name: Mapped[str] = mapped_column(sa.String(200), default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Raised by every sign-out: it is part of the login id, so each device's cookie stops working.
+    session_epoch: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    # Runs the instance (granted by `donate grant-operator`): sees Stripe's health for all sites.
+    is_operator: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
 
@@ -163,8 +167,13 @@ class User(db.Model):
         return False
 
     def get_id(self) -> str:
-        """The session's user id, bound to the password: a new password signs out old sessions."""
-        return f"{self.id}-{self.password_fingerprint}"
+        """The login id, bound to the password and the sign-out epoch: either change ends it."""
+        return f"{self.id}-{self.session_binding}"
+
+    @property
+    def session_binding(self) -> str:
+        """What a session's login id must carry after the user id to still be valid."""
+        return f"{self.password_fingerprint}-{self.session_epoch}"
 
     @property
     def password_fingerprint(self) -> str:

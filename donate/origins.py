@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
+
+import idna
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _HOST = re.compile(
@@ -34,7 +36,7 @@ def normalise_origin(text: str) -> str:
             f"{raw[:100]} is a page address; enter only its origin, scheme://host[:port]."
         )
     try:
-        host = (parts.hostname or "").encode("idna").decode("ascii").lower()
+        host = ascii_host(parts.hostname or "")
         port = parts.port
     except (UnicodeError, ValueError):
         raise OriginError(f"{raw[:100]} does not have a valid host name and port.") from None
@@ -45,6 +47,17 @@ def normalise_origin(text: str) -> str:
     if port is None or port == _DEFAULT_PORTS[scheme]:
         return f"{scheme}://{host}"
     return f"{scheme}://{host}:{port}"
+
+
+def ascii_host(host: str) -> str:
+    """The host as browsers resolve it: UTS-46 A-labels, so 'straße' is never read as 'strasse'.
+
+    Python's own "idna" codec is IDNA 2003, which maps ß to ss and would let a look-alike
+    host pass as an allowed one; the idna package with UTS-46 does what browsers do.
+    """
+    if not host or _is_ipv4(host) or host.isascii():
+        return host.lower()
+    return idna.encode(host, uts46=True).decode("ascii").lower()
 
 
 def _is_ipv4(host: str) -> bool:
@@ -92,9 +105,15 @@ def safe_page_url(url: str | None, allowed: list[str]) -> str | None:
     origin = origin_of(candidate)
     if not origin_allowed(origin, allowed):
         return None
-    path = parts.path or "/"
-    query = f"?{parts.query}" if parts.query else ""
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}{query}"
+    # Rebuilt on the checked origin (A-labels, no default port), so the URL we hand on is the
+    # one we matched, whatever the reader's page wrote.
+    path = quote(parts.path or "/", safe=_URL_SAFE)
+    query = f"?{quote(parts.query, safe=_URL_SAFE + '?')}" if parts.query else ""
+    return f"{origin}{path}{query}"
+
+
+# Characters left as they are when a path or query is re-serialised (RFC 3986 plus '%').
+_URL_SAFE = "/%:@!$&'()*+,;=-._~"
 
 
 def origin_allowed(origin: str | None, allowed: list[str]) -> bool:

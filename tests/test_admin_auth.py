@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from flask import g
 
 from donate.extensions import db
 from donate.models import AuditLog, Role
@@ -134,6 +135,77 @@ def test_sign_out_ends_the_session(client, dashboard):
     response = post_form(client, "/admin/sign-out")
     assert response.status_code == 302
     assert client.get(f"/admin/sites/{dashboard.site_a.id}/").status_code == 302
+
+
+def _switch_browser() -> None:
+    """The test's requests share one app context: forget the last browser's user and token."""
+    g.pop("_login_user", None)
+    g.pop("csrf_token", None)
+
+
+def _get(browser, path: str):
+    _switch_browser()
+    return browser.get(path)
+
+
+def _sign_out(browser):
+    _switch_browser()
+    return post_form(browser, "/admin/sign-out")
+
+
+def _signed_in_client(app, email: str):
+    """A separate browser that signed in through the form, with its own cookie."""
+    _switch_browser()
+    browser = app.test_client()
+    response = post_form(browser, "/admin/sign-in", {"email": email, "password": PASSWORD})
+    assert response.status_code == 302
+    return browser
+
+
+def test_a_copied_cookie_stops_working_after_sign_out(app, dashboard):
+    d = dashboard
+    db.session.commit()
+    overview = f"/admin/sites/{d.site_a.id}/"
+    browser = _signed_in_client(app, "owner@riverside.example")
+    thief = app.test_client()
+    thief.set_cookie("session", browser.get_cookie("session").value)
+    assert _get(thief, overview).status_code == 200  # the copy works while the owner is signed in
+    assert _sign_out(browser).status_code == 302
+    assert _get(thief, overview).status_code == 302
+    assert "/admin/sign-in" in _get(thief, overview).headers["Location"]
+
+
+def test_signing_out_ends_the_sessions_on_every_device(app, dashboard):
+    d = dashboard
+    db.session.commit()
+    overview = f"/admin/sites/{d.site_a.id}/"
+    laptop = _signed_in_client(app, "owner@riverside.example")
+    phone = _signed_in_client(app, "owner@riverside.example")
+    colleague = _signed_in_client(app, "editor@riverside.example")
+    page = _get(laptop, overview)
+    assert "Sign out everywhere" in page.text
+    _sign_out(laptop)
+    assert _get(phone, overview).status_code == 302
+    assert _get(colleague, overview).status_code == 200  # only that account's sessions end
+    again = _signed_in_client(app, "owner@riverside.example")
+    assert _get(again, overview).status_code == 200  # signing in again works at once
+
+
+@pytest.mark.parametrize(
+    "target", ["/admin%0d%0aX", "/admin/%0aSet-Cookie:x=1", "/admin/%09", "/admin%00"]
+)
+def test_a_next_with_control_characters_is_ignored_not_an_error(client, dashboard, target):
+    client.get("/admin/sign-in")
+    response = post_form(
+        client,
+        f"/admin/sign-in?next={target}",
+        {"email": "owner@riverside.example", "password": PASSWORD},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/"
+    signed_in = client.get(f"/admin/sign-in?next={target}")
+    assert signed_in.status_code == 302
+    assert signed_in.headers["Location"] == "/admin/"
 
 
 def test_a_user_without_sites_is_offered_to_create_one(client, db_session):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
 
 from donate.extensions import db
-from donate.models import EventStatus, StripeEvent, Subscription, utcnow
+from donate.models import EventStatus, LedgerEntry, StripeEvent, Subscription, utcnow
 from tests.admin_support import sign_in_as
 
 pytest_plugins = ["tests.admin_fixtures"]  # the dashboard and outbox fixtures
@@ -15,18 +16,28 @@ pytest_plugins = ["tests.admin_fixtures"]  # the dashboard and outbox fixtures
 NO_WEBHOOK = "No webhook from Stripe has arrived yet."
 
 
-def event(event_id: str, *, livemode: bool = False, status=EventStatus.PROCESSED, age=None):
+def event(
+    event_id: str,
+    *,
+    livemode: bool = False,
+    status=EventStatus.PROCESSED,
+    age=None,
+    type="checkout.session.completed",
+    payload="{}",
+):
     return StripeEvent(
         event_id=event_id,
-        type="checkout.session.completed",
+        type=type,
         livemode=livemode,
-        payload="{}",
+        payload=payload,
         status=status,
         received_at=utcnow() - (age or timedelta(minutes=5)),
     )
 
 
-def overview(client, d):
+def overview(client, d, *, operator: bool = True):
+    """The overview of site A as its viewer sees it, as the instance operator by default."""
+    d.viewer.is_operator = operator
     sign_in_as(client, d.viewer)
     page = client.get(f"/admin/sites/{d.site_a.id}/")
     assert page.status_code == 200
@@ -97,3 +108,63 @@ def test_a_missing_stripe_key_is_reported(client, dashboard, app, monkeypatch):
         assert "No Stripe key is configured" in overview(client, dashboard)
     finally:
         app.extensions.pop("donate.stripe", None)
+
+
+def _about(donation) -> str:
+    """An event payload naming one of our donations in its object's metadata."""
+    return json.dumps({"data": {"object": {"metadata": {"donate_donation_id": str(donation.id)}}}})
+
+
+def _counted(goal, event_id: str) -> None:
+    """A ledger entry caused by the event, as applying it writes."""
+    db.session.add(LedgerEntry(goal_id=goal.id, action="settle", cause=f"stripe:{event_id}"))
+
+
+def test_site_owners_never_see_other_sites_webhooks_or_instance_warnings(client, dashboard):
+    d = dashboard
+    db.session.add(event("evt_b", type="charge.dispute.created"))
+    _counted(d.goal_b, "evt_b")
+    db.session.add(event("evt_b_failed", status=EventStatus.FAILED, payload=_about(d.donation_b)))
+    db.session.add(event("evt_nobody", status=EventStatus.FAILED))
+    text = overview(client, d, operator=False)
+    assert "test mode" in text
+    assert "charge.dispute.created" not in text
+    assert "could not be applied" not in text
+    assert "Last webhook" not in text
+    assert NO_WEBHOOK not in text and "stripe-setup" not in text
+
+
+def test_site_owners_see_their_own_sites_last_event_and_failures(client, dashboard):
+    d = dashboard
+    db.session.add(event("evt_a_old", type="checkout.session.completed", age=timedelta(days=1)))
+    _counted(d.goal_a, "evt_a_old")
+    db.session.add(event("evt_a", type="charge.refunded"))
+    _counted(d.goal_a, "evt_a")
+    db.session.add(event("evt_b_newer", type="charge.dispute.created", age=timedelta(minutes=1)))
+    _counted(d.goal_b, "evt_b_newer")
+    db.session.add(event("evt_a_failed", status=EventStatus.FAILED, payload=_about(d.donation_a)))
+    db.session.add(event("evt_b_failed", status=EventStatus.FAILED, payload=_about(d.donation_b)))
+    text = overview(client, d, operator=False)
+    assert "Last webhook about this site's gifts received" in text
+    assert "(charge.refunded)" in text and "charge.dispute.created" not in text
+    assert "1 Stripe event(s) about this site&#39;s gifts could not be applied" in text
+
+
+def test_the_operator_role_is_granted_and_revoked_from_the_command_line(app, client, dashboard):
+    d = dashboard
+    db.session.add(event("evt_failed", status=EventStatus.FAILED))
+    db.session.commit()
+    runner = app.test_cli_runner()
+    granted = runner.invoke(args=["donate", "grant-operator", "--email", d.viewer.email])
+    assert granted.exit_code == 0, granted.output
+    assert "instance operator" in granted.output
+    sign_in_as(client, d.viewer)
+    assert (
+        "1 Stripe event(s) could not be applied" in client.get(f"/admin/sites/{d.site_a.id}/").text
+    )
+    revoked = runner.invoke(args=["donate", "revoke-operator", "--email", d.viewer.email])
+    assert revoked.exit_code == 0, revoked.output
+    assert "could not be applied" not in client.get(f"/admin/sites/{d.site_a.id}/").text
+    unknown = runner.invoke(args=["donate", "grant-operator", "--email", "nobody@example.org"])
+    assert unknown.exit_code != 0
+    assert "There is no account for nobody@example.org." in unknown.output

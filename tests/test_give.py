@@ -133,6 +133,22 @@ def test_a_source_url_outside_the_allowed_origins_is_dropped(frame_client):
     assert list(sources) == [None, "https://news.example.org/2026/story"]
 
 
+def test_a_look_alike_article_host_is_dropped_and_a_real_one_is_re_serialised(frame_client):
+    goal = make_goal(make_site(allowed_origins=["https://strasse.example"]))
+    _give(frame_client, goal.slug, amount_minor="1000", source_url="https://straße.example/phish")
+    other = make_goal(make_site(allowed_origins=["https://xn--strae-oqa.example"]))
+    _give(
+        frame_client,
+        other.slug,
+        amount_minor="1000",
+        source_url="https://Straße.example:443/über?q=ä#top",
+        ip="10.0.0.2",
+    )
+    sources = db.session.execute(sa.select(Donation.source_url).order_by(Donation.id)).scalars()
+    # What is stored is what Stripe gets as cancel_url and the donor returns to.
+    assert list(sources) == [None, "https://xn--strae-oqa.example/%C3%BCber?q=%C3%A4"]
+
+
 def test_allowed_source_url_rules():
     allowed = ["http://localhost:*", "https://news.example.org"]
     assert (
@@ -243,3 +259,24 @@ def test_refusals_speak_the_widgets_language(frame_client):
         ip="10.4.4.4",
     ).get_json()
     assert french["error"] == "Cette collecte n’accepte que des dons ponctuels."
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"amount_minor": "9" * 4_400},  # past Python's limit on converting digits to int
+        {"amount_minor": "1" * 25},
+        {"amount": "9" * 4_400},
+        {"amount": "1" * 60},
+    ],
+)
+@pytest.mark.parametrize("as_json", [False, True])
+def test_an_absurdly_long_amount_is_a_sentence_not_an_error(frame_client, form, as_json):
+    goal = make_goal()
+    response = _give(frame_client, goal.slug, json=as_json, **form)
+    assert response.status_code == 422
+    if as_json:
+        assert response.get_json()["error"].endswith(".")
+    else:
+        assert "Choose one of the amounts or type your own." in response.get_data(as_text=True)
+    assert _donations() == 0

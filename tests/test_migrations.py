@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -55,3 +56,54 @@ def test_db_upgrade_works_on_an_empty_sqlite_file(tmp_path):
         assert version is not None
         assert connection.execute(sa.text("SELECT count(*) FROM goals")).scalar() == 0
     engine.dispose()
+
+
+def _flask(database: Path, *args: str) -> None:
+    env = {
+        "PATH": str(Path(sys.executable).parent),
+        "DATABASE_URL": f"sqlite:///{database}",
+        "DONATE_ENV": "development",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_revision_0005_re_normalises_stored_origins_with_uts46(tmp_path):
+    """Origins stored before the UTS-46 rule are rewritten as browsers resolve their hosts."""
+    database = tmp_path / "old.sqlite3"
+    _flask(database, "upgrade", "0001")
+    engine = sa.create_engine(f"sqlite:///{database}")
+    stored = ["https://Straße.example:443", "http://localhost:*", "https://news.example.org"]
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO sites (name, allowed_origins, default_currency, default_locale,"
+                " time_zone, brand_colour, created_at) VALUES ('Old', :origins, 'EUR', 'de',"
+                " 'UTC', '#1d4ed8', '2026-01-01 00:00:00')"
+            ),
+            {"origins": json.dumps(stored)},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO users (email, password_hash, name, active, created_at)"
+                " VALUES ('old@example.org', 'x', '', 1, '2026-01-01 00:00:00')"
+            )
+        )
+    _flask(database, "upgrade", "0005")
+    with engine.connect() as connection:
+        origins = connection.execute(sa.text("SELECT allowed_origins FROM sites")).scalar()
+        user = connection.execute(sa.text("SELECT session_epoch, is_operator FROM users")).one()
+    engine.dispose()
+    assert json.loads(origins) == [
+        "https://xn--strae-oqa.example",
+        "http://localhost:*",
+        "https://news.example.org",
+    ]
+    assert tuple(user) == (0, 0)

@@ -16,6 +16,10 @@ from donate.origins import OriginError, normalise_origin, origin_allowed, origin
         ("http://localhost:*", "http://localhost:*"),
         ("http://127.0.0.1:80", "http://127.0.0.1"),
         ("https://bücher.example", "https://xn--bcher-kva.example"),
+        # UTS-46, as browsers resolve hosts: ß and ς are letters of their own, not ss and σ.
+        ("https://straße.example", "https://xn--strae-oqa.example"),
+        ("https://STRASSE.example", "https://strasse.example"),
+        ("https://faß.de", "https://xn--fa-hia.de"),
     ],
 )
 def test_origins_are_normalised(typed, stored):
@@ -55,3 +59,10 @@ def test_origin_of_a_page_url():
     assert origin_of("https://News.example.org/2026/story?x=1#donate") == "https://news.example.org"
     assert origin_of("javascript:alert(1)") is None
     assert origin_of("/relative/path") is None
+
+
+def test_a_look_alike_host_never_passes_as_an_allowed_one():
+    assert not origin_allowed("https://straße.example", ["https://strasse.example"])
+    assert origin_of("https://straße.example/phish") == "https://xn--strae-oqa.example"
+    assert origin_allowed("https://straße.example", ["https://xn--strae-oqa.example"])
+    assert not origin_allowed("https://strasse.example", ["https://xn--strae-oqa.example"])

@@ -569,3 +569,21 @@ def test_subscription_state_never_moves_backwards(client):
     post_event(client, event("invoice.payment_failed", {**failed, "amount_paid": 0}))
     db.session.refresh(row)
     assert row.status == "canceled"
+
+
+@pytest.mark.parametrize(
+    ("body", "sentence"),
+    [
+        ('{"id": "evt_deep", "type": "x", "data": ' + "[" * 100_000 + "]" * 100_000 + "}", "JSON"),
+        (json.dumps({"id": "", "type": "checkout.session.completed", "data": {}}), "id"),
+        (json.dumps({"id": "   ", "type": "checkout.session.completed", "data": {}}), "id"),
+        (json.dumps({"id": "evt_" + "x" * 300, "type": "charge.refunded", "data": {}}), "id"),
+        (json.dumps({"id": "evt_no_type", "type": "", "data": {}}), "type"),
+        (json.dumps({"id": "evt_\u0000nul", "type": "charge.refunded", "data": {}}), "id"),
+    ],
+)
+def test_a_signed_but_unusable_event_is_a_400_with_a_sentence(client, db_session, body, sentence):
+    response = post_event(client, body)
+    assert response.status_code == 400
+    assert sentence in response.get_json()["message"]
+    assert db.session.execute(sa.select(sa.func.count(StripeEvent.id))).scalar_one() == 0

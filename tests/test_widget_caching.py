@@ -190,9 +190,10 @@ def test_embed_loader_is_served_small_and_cacheable(client, db_session):
     assert response.mimetype == "text/javascript"
     assert "public" in response.headers["Cache-Control"]
     assert response.headers["ETag"]
-    assert client.get(
-        "/embed.js", headers={"If-None-Match": response.headers["ETag"]}
-    ).status_code == 304
+    assert (
+        client.get("/embed.js", headers={"If-None-Match": response.headers["ETag"]}).status_code
+        == 304
+    )
     assert len(gzip.compress(response.data, 9)) <= EMBED_BUDGET
     script = response.get_data(as_text=True)
     assert "event.origin !== base" in script and "event.source !== frame.contentWindow" in script
@@ -250,3 +251,73 @@ def test_render_cache_is_safe_to_share_between_threads():
 def test_render_cache_refuses_a_size_of_zero():
     with pytest.raises(ValueError, match="at least one entry"):
         RenderCache(max_entries=0)
+
+
+def test_locales_are_normalised_to_the_set_we_serve(client, db_session):
+    from babel import localedata
+
+    from donate.widget.languages import SERVED_LOCALES, choose_locale
+
+    seen = set()
+    with client.application.test_request_context("/w/x"):
+        for name in localedata.locale_identifiers():  # all 1,147 of Babel's
+            seen.add(choose_locale(name, "en").locale)
+            seen.add(choose_locale(name.replace("_", "-"), "de").locale)
+    assert seen <= SERVED_LOCALES
+    assert {"en", "de", "fr", "es", "de_CH", "en_IN"} <= seen
+
+
+@pytest.mark.parametrize(
+    ("asked", "served_as"),
+    [("de-DE", "de"), ("de_de", "de"), ("en-US", "en"), ("ja", "en"), ("fr-BE", "fr")],
+)
+def test_a_region_that_changes_nothing_shares_its_languages_rendering(
+    app, client, db_session, asked, served_as
+):
+    make_goal(slug="shared")
+    cache = app.extensions["donate.widget_cache"]
+    first = client.get(f"/w/shared?locale={served_as}")
+    second = client.get(f"/w/shared?locale={asked}", headers={"Accept-Language": "en"})
+    assert second.data == first.data
+    assert (cache.misses, cache.hits) == (1, 1)
+
+
+def test_regional_forms_that_change_numbers_are_served(client, db_session):
+    goal = make_goal(slug="regional", target_minor=123_456_700, currency="USD")
+    make_offline_gift(goal, 1_234_500)
+    swiss = page_text(client.get("/w/regional?locale=de-CH").data)
+    indian = page_text(client.get("/w/regional?locale=en-IN").data)
+    assert "$ 12'345 von $ 1234567 gesammelt" in swiss
+    assert "of $12,34,567" in indian
+
+
+def test_one_goal_cycling_locales_and_colours_cannot_evict_another_goal(
+    app, client, db_session, monkeypatch
+):
+    from babel import localedata
+
+    from donate.widget.colours import PALETTE
+
+    make_goal(slug="quiet")
+    make_goal(slug="busy")
+    cache: RenderCache = RenderCache(max_entries=64, max_entries_per_group=16)
+    monkeypatch.setitem(app.extensions, "donate.widget_cache", cache)
+    client.get("/w/quiet?locale=en")
+    names = localedata.locale_identifiers()[::7]
+    for n, name in enumerate(names):  # 164 locales, each with another colour
+        client.get(f"/w/busy?locale={name}&color={list(PALETTE)[n % len(PALETTE)]}")
+    assert len(cache) == 17
+    hits = cache.hits
+    client.get("/w/quiet?locale=en")
+    assert cache.hits == hits + 1  # still cached
+
+
+def test_render_cache_bounds_each_group_on_its_own():
+    cache: RenderCache[str] = RenderCache(max_entries=10, max_entries_per_group=3)
+    cache.get_or_render("quiet", lambda: "Q", group="goal-1")
+    for n in range(50):
+        cache.get_or_render(n, lambda n=n: str(n), group="goal-2")
+    assert cache.entries_of("goal-2") == 3
+    assert cache.get_or_render("quiet", lambda: "rendered again", group="goal-1") == "Q"
+    assert cache.get_or_render(49, lambda: "rendered again", group="goal-2") == "49"
+    assert cache.get_or_render(0, lambda: "0 again", group="goal-2") == "0 again"

@@ -20,7 +20,7 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from donate import mail
-from donate.accounts import AccountError
+from donate.accounts import AccountError, end_every_session
 from donate.admin import audit, members, passwords, reports, scoping, sites
 from donate.admin.blueprint import admin
 from donate.admin.forms import (
@@ -36,6 +36,7 @@ from donate.admin.forms import (
 from donate.admin.overview import goal_lines, stripe_health
 from donate.admin.scoping import current_site, requires
 from donate.admin.signin import WRONG_CREDENTIALS, authenticate, find_user
+from donate.admin.site_webhooks import site_webhook_health
 from donate.admin.tokens import LinkProblem, read_invitation, user_for_reset
 from donate.extensions import db, limiter
 from donate.models import Role
@@ -64,10 +65,15 @@ def _fresh_session() -> None:
 
 def _safe_next(target: str | None) -> str | None:
     """Only a path inside the dashboard: never another site (no open redirect)."""
-    if not target:
+    if not target or len(target) > 2000 or "\\" in target:
+        return None
+    # Control characters and spaces would end up in the Location header: refuse, do not fail.
+    if any(ord(char) <= 0x20 or ord(char) == 0x7F for char in target):
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or "\\" in target or not parts.path.startswith("/admin"):
+    if parts.scheme or parts.netloc:
+        return None
+    if parts.path != "/admin" and not parts.path.startswith("/admin/"):
         return None
     return target
 
@@ -95,12 +101,15 @@ def sign_in() -> Page:
 
 @admin.post("/sign-out")
 def sign_out() -> Response:
-    """End the session."""
+    """End this account's sessions on every device, so a copied cookie is worthless too."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    if current_user.is_authenticated:
+        end_every_session(current_user._get_current_object())
+        db.session.commit()
     logout_user()
     _fresh_session()
-    flash("You are signed out.", "info")
+    flash("You are signed out on every device.", "info")
     return redirect(url_for("admin.sign_in"))
 
 
@@ -203,7 +212,9 @@ def overview() -> Page:
     return render_template(
         "admin/overview.html",
         lines=lines,
-        health=stripe_health(),
+        # Webhook health of the whole instance is the operator's; owners see their site's share.
+        health=stripe_health() if current_user.is_operator else None,
+        site_health=site_webhook_health(site),
         articles=reports.raised_per_article([line.goal.id for line in lines], limit=10),
     )
 

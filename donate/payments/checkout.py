@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 MAX_NAME = 120
 MAX_MESSAGE = 1000
 MAX_ARTICLE = 200
+MAX_TYPED_AMOUNT = 40  # "1.000.000,00 €" and friends, with room to spare
+MAX_PRESET_DIGITS = 18  # beyond any 64-bit minor-unit amount
 
 
 class GiftError(ValueError):
@@ -101,6 +103,9 @@ def _read_gift(public_goal: PublicGoal, form: dict[str, str], locale: str) -> Gi
 def _amount(form: dict[str, str], currency: str, locale: str) -> int:
     typed = (form.get("amount") or "").strip()
     preset = (form.get("amount_minor") or "").strip()
+    # No gift needs more digits than these; longer input is refused before any number is built.
+    if len(typed) > MAX_TYPED_AMOUNT or len(preset) > MAX_PRESET_DIGITS:
+        raise GiftError(gettext("Choose one of the amounts or type your own."))
     if typed:
         return money.parse_amount(typed, currency, locale)
     if preset:

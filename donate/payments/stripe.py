@@ -389,15 +389,26 @@ def verify_event(payload: bytes, signature_header: str | None, secret: str) -> d
         raise InvalidSignature(str(error)) from None
     try:
         event = json.loads(payload)
-    except ValueError:
-        raise InvalidSignature("The body is not JSON.") from None
-    if (
-        not isinstance(event, dict)
-        or not isinstance(event.get("id"), str)
-        or not isinstance(event.get("type"), str)
-    ):
-        raise InvalidSignature("The body is not a Stripe event.")
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than Python parses
+        raise InvalidSignature("The body is not JSON we can read.") from None
+    if not isinstance(event, dict) or not _fits(event.get("id"), 255):
+        raise InvalidSignature("The body is not a Stripe event: it has no usable id.")
+    if not _fits(event.get("type"), 100):
+        raise InvalidSignature("The body is not a Stripe event: it has no usable type.")
     return event
+
+
+def _fits(value: Any, longest: int) -> bool:
+    """A non-empty printable string that fits the inbox's column (ids and types are short).
+
+    Printable, since PostgreSQL refuses a NUL in text: storing it would fail on every retry.
+    """
+    return (
+        isinstance(value, str)
+        and 0 < len(value.strip())
+        and len(value) <= longest
+        and value.isprintable()
+    )
 
 
 def sign_payload(payload: str, secret: str) -> str:

@@ -1,4 +1,8 @@
-"""Which locale a reader sees: the embed's choice, else their browser's, else the site's."""
+"""Which locale a reader sees: the embed's choice, else their browser's, else the site's.
+
+Every choice is one of SERVED_LOCALES, a named set, since the locale is part of the key of
+cached renderings.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,23 @@ from flask import request
 
 from donate.goal_view import BadLocale, parse_locale
 
-# Languages with a catalogue in donate/translations; amounts follow any locale Babel knows.
+# Languages with a catalogue in donate/translations.
 SUPPORTED_LANGUAGES = ("en", "de", "fr", "es")
 # A header longer than this is read no further; nobody prefers a tenth language.
 _MAX_HEADER_ENTRIES = 10
+# The regional forms we serve: those whose numbers or amounts read differently from the
+# language's own ("12,34,567" in en-IN, "1’234’567" in de-CH, "US$" in en-GB). Any other region
+# of our languages is served its language's form, and other languages are not served at all, so
+# `locale` cannot multiply cached renderings beyond this set.
+REGIONAL_FORMS = frozenset(
+    {
+        "en_GB", "en_IE", "en_CA", "en_AU", "en_NZ", "en_IN", "en_ZA", "en_CH", "en_DE", "en_NL",
+        "de_AT", "de_CH", "de_LI",
+        "fr_CA", "fr_CH", "fr_LU",
+        "es_419", "es_MX", "es_US", "es_AR", "es_CL", "es_CO",
+    }
+)  # fmt: skip
+SERVED_LOCALES = frozenset(SUPPORTED_LANGUAGES) | REGIONAL_FORMS
 
 
 @dataclass(frozen=True)
@@ -35,22 +52,33 @@ def _from_accept_language() -> str | None:
         except (ValueError, UnknownLocaleError):
             continue
         if locale.language in SUPPORTED_LANGUAGES:
-            return str(locale)
+            return served_form(locale)
     return None
+
+
+def served_form(locale: Locale) -> str:
+    """The locale we serve for one of our languages: its regional form if we have it."""
+    regional = f"{locale.language}_{locale.territory}" if locale.territory else ""
+    return regional if regional in REGIONAL_FORMS else locale.language
+
+
+def _served(name: str) -> str | None:
+    """A locale name as we serve it, or None when its language is not one of ours."""
+    try:
+        locale = Locale.parse(parse_locale(name, "en"))
+    except (BadLocale, ValueError, UnknownLocaleError):
+        return None
+    return served_form(locale) if locale.language in SUPPORTED_LANGUAGES else None
 
 
 def choose_locale(asked: str | None, site_default: str) -> LocaleChoice:
     """Honour data-locale when Babel knows it; otherwise negotiate, falling back to the site's."""
     if asked and asked.strip():
-        try:
-            return LocaleChoice(parse_locale(asked, site_default), negotiated=False)
-        except BadLocale:
-            pass  # an embed with a typo still shows the widget, in the reader's language
+        served = _served(asked.strip()[:40])
+        if served:
+            return LocaleChoice(served, negotiated=False)
+        # A typo or a language we have no text for: the reader's language, as if none was set.
     negotiated = _from_accept_language()
     if negotiated:
         return LocaleChoice(negotiated, negotiated=True)
-    try:
-        fallback = parse_locale(site_default, "en")
-    except BadLocale:
-        fallback = "en"
-    return LocaleChoice(fallback, negotiated=True)
+    return LocaleChoice(_served(site_default) or "en", negotiated=True)

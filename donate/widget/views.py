@@ -28,7 +28,11 @@ from donate.widget.frame_policy import content_security_policy
 from donate.widget.images import render_png, render_svg
 from donate.widget.languages import LocaleChoice, choose_locale
 from donate.widget.reading import find_widget_goal, recent_supporters
-from donate.widget.render_cache import DEFAULT_MAX_ENTRIES, RenderCache
+from donate.widget.render_cache import (
+    DEFAULT_MAX_ENTRIES,
+    DEFAULT_MAX_ENTRIES_PER_GROUP,
+    RenderCache,
+)
 
 __all__ = ["render_full_widget", "widget"]
 
@@ -43,7 +47,10 @@ IMAGE_POLICY = "default-src 'none'"
 @widget.record_once
 def _install_cache(state: BlueprintSetupState) -> None:
     size = int(state.app.config.get("WIDGET_CACHE_ENTRIES", DEFAULT_MAX_ENTRIES))
-    state.app.extensions.setdefault(CACHE_EXTENSION, RenderCache(size))
+    per_goal = int(
+        state.app.config.get("WIDGET_CACHE_ENTRIES_PER_GOAL", DEFAULT_MAX_ENTRIES_PER_GROUP)
+    )
+    state.app.extensions.setdefault(CACHE_EXTENSION, RenderCache(size, per_goal))
 
 
 def render_cache() -> RenderCache[RenderedDocument]:
@@ -76,7 +83,7 @@ def _cached(
         site.time_zone,
         *parts,
     )
-    return render_cache().get_or_render(key, render)
+    return render_cache().get_or_render(key, render, group=goal.id)
 
 
 def _html_policy(document: RenderedDocument, public_goal: PublicGoal) -> str:

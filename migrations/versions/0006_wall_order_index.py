@@ -1,13 +1,13 @@
 """The supporters wall reads a goal's gifts newest first by their own date.
 
 Revision ID: 0006
-Revises: 0001
+Revises: 0005
 """
 
 from alembic import op
 
 revision = "0006"
-down_revision = "0001"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
