@@ -8,11 +8,15 @@ and compared with the committed table at startup: a few rows, one query.
 
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 
 from donate.currencies import CURRENCIES
 from donate.extensions import db, insert_ignoring_duplicates
 from donate.models import CurrencyExponent, utcnow
+
+log = logging.getLogger(__name__)
 
 
 class StoredExponentMismatch(RuntimeError):
@@ -57,6 +61,10 @@ def check_stored_exponents() -> None:
             recorded = connection.execute(
                 sa.select(CurrencyExponent.currency, CurrencyExponent.display_exponent)
             ).all()
+    except sa.exc.OperationalError:
+        # No database yet: the app still starts, so /healthz can say so.
+        log.warning("Could not reach the database to check stored currency exponents.")
+        return
     finally:
         # No pooled connection survives into forked workers.
         engine.dispose()
