@@ -23,6 +23,7 @@ __all__ = [
     "from_stripe_amount",
     "get_currency",
     "gift_limits",
+    "whole_number",
     "minor_to_decimal",
     "parse_amount",
     "to_stripe_amount",
@@ -159,6 +160,17 @@ def _fold_fullwidth(char: str) -> str:
 def is_other_digit(char: str) -> bool:
     """A character Unicode counts as a number that is not one of ASCII 0-9."""
     return char not in ASCII_DIGITS and unicodedata.category(char) in ("Nd", "No", "Nl")
+
+
+def whole_number(text: str, *, max_digits: int = 18) -> int | None:
+    """Read a form's plain count (an amount in minor units, an id): ASCII 0-9 only, else None.
+
+    int() alone would take "١٠" as 10 and fail with an error on thousands of digits.
+    """
+    text = text.strip()
+    if not text or len(text) > max_digits or any(c not in ASCII_DIGITS for c in text):
+        return None
+    return int(text)
 
 
 def _normalise(text: str) -> str:

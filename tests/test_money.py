@@ -521,6 +521,15 @@ def test_fullwidth_digits_and_signs_are_folded_to_ascii_on_purpose():
     assert parse_amount("＄１，０００．５０", "USD", "en") == 100050
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("1000", 1000), (" 25 ", 25), ("١٠", None), ("１０", None), ("10²", None), ("", None),
+     ("-5", None), ("9" * 18, 10**18 - 1), ("9" * 19, None), ("9" * 5000, None)],
+)  # fmt: skip
+def test_a_forms_plain_count_takes_ascii_digits_only(text, expected):
+    assert money.whole_number(text) == expected
+
+
 def test_parse_refuses_what_is_not_text():
     with pytest.raises(TypeError):
         parse_amount(25, "EUR")

@@ -79,7 +79,7 @@
     text = fold(text);
     // Only the server's digits count; "10²", "⑩" or "١٠" are refused, never read as numbers.
     if (Array.from(text).some(function (char) {
-      return /\p{N}/u.test(char) && data.digits.indexOf(char) < 0;
+      return /\p{N}/u.test(char) && (data.digits || "0123456789").indexOf(char) < 0;
     })) return "digits";
     text = text.replace(/[\s'’]/g, "").replace(/([.,])[-–—]{1,2}$/, "");
     if (/^[-−–—]/.test(text.replace(/^[^\d.,\-−–—]+/, ""))) return "positive";
