@@ -23,11 +23,11 @@ __all__ = [
     "from_stripe_amount",
     "get_currency",
     "gift_limits",
-    "whole_number",
     "minor_to_decimal",
     "parse_amount",
     "to_stripe_amount",
     "validate_amount",
+    "whole_number",
 ]
 
 
