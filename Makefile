@@ -8,7 +8,7 @@ PORT ?= 5000
 SANDBOX_PORT ?= 12111
 SANDBOX_WEBHOOK_SECRET := whsec_development_sandbox_secret
 
-.PHONY: run test install lock lint typecheck bench clean catalogues messages
+.PHONY: run test install lock lint typecheck bench clean catalogues messages cldr-report
 
 # Translations: .po files are the sources in git; the .mo files gettext reads are built here.
 CATALOGUES := $(wildcard donate/translations/*/LC_MESSAGES/messages.po)
@@ -76,6 +76,11 @@ run: $(STAMP) catalogues
 # The whole suite, on SQLite unless TEST_DATABASE_URL names a PostgreSQL database.
 test: $(STAMP) catalogues
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Where the installed Babel's CLDR disagrees with our committed currency table, and whether our
+# parser reads back what our formatter writes in every reader locale: a report, not a test.
+cldr-report: $(STAMP)
+	$(PY) -m donate.cldr_report
 
 lint: $(STAMP)
 	$(PY) -m ruff check donate sandbox tests bench

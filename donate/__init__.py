@@ -52,6 +52,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     app.session_interface = PublicAwareSessionInterface()
     _init_extensions(app)
+    with app.app_context():
+        from donate.stored_exponents import check_stored_exponents
+
+        check_stored_exponents()
     _register_blueprints(app)
     _register_error_pages(app)
 

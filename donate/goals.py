@@ -14,6 +14,7 @@ from donate import money
 from donate.extensions import db
 from donate.models import Donation, Goal, GoalStatus, Site
 from donate.origins import OriginError, normalise_origins
+from donate.stored_exponents import record_currency
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 COLOUR = re.compile(r"^#[0-9a-f]{6}$")
@@ -130,17 +131,30 @@ def _checked_goal(settings: GoalSettings, *, goal_id: int | None, locale: str) -
     def describe(amount: int) -> str:
         return money.format_amount(amount, code, locale)
 
-    minimum = settings.minimum_minor or currency.minimum_minor
-    if minimum < currency.minimum_minor:
+    minimum = settings.minimum_minor or currency.minimum_minor or 0
+    if currency.minimum_minor is None and not minimum:
+        # Stripe's floor for this currency is the account's settlement minimum after
+        # conversion, which only the site owner can know; one major unit would be a guess.
+        errors["minimum_minor"] = (
+            f"Stripe publishes no minimum charge for {code}; "
+            f"set the minimum gift your Stripe account accepts."
+        )
+    elif minimum < (currency.minimum_minor or 0):
         errors["minimum_minor"] = (
             f"The minimum gift cannot be below Stripe's minimum charge, "
-            f"{describe(currency.minimum_minor)}."
+            f"{describe(currency.minimum_minor or 0)}."
         )
     elif minimum % currency.step:
         errors["minimum_minor"] = f"The minimum must be a multiple of {describe(currency.step)}."
     maximum = settings.maximum_minor
     if maximum is not None and maximum < minimum:
         errors["maximum_minor"] = "The maximum gift must be at least the minimum."
+    elif maximum is not None and maximum > currency.maximum_minor:
+        # Targets and milestones may be larger: only one charge is bound by Stripe's limit.
+        errors["maximum_minor"] = (
+            f"The maximum gift cannot be above the largest amount Stripe takes in one "
+            f"payment, {describe(currency.maximum_minor)}."
+        )
     if settings.target_minor <= 0:
         errors["target_minor"] = "The target must be more than zero."
     presets = list(settings.presets_minor)
@@ -193,6 +207,7 @@ def create_goal(site: Site, settings: GoalSettings) -> Goal:
     )
     db.session.add(goal)
     db.session.flush()
+    record_currency(goal.currency)
     return goal
 
 
@@ -206,6 +221,7 @@ def update_goal(goal: Goal, settings: GoalSettings) -> Goal:
     for name, value in values.items():
         setattr(goal, name, value)
     db.session.flush()
+    record_currency(goal.currency)
     return goal
 
 

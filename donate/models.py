@@ -458,3 +458,17 @@ class AuditLog(db.Model):
     subject: Mapped[str | None] = mapped_column(sa.String(255))
     detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CurrencyExponent(db.Model):
+    """The display exponent a currency's stored amounts were written with, checked at startup."""
+
+    __tablename__ = "currency_exponents"
+
+    currency: Mapped[str] = mapped_column(sa.String(3), primary_key=True)
+    display_exponent: Mapped[int] = mapped_column(sa.Integer)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint("display_exponent BETWEEN 0 AND 4", name="exponent_range"),
+    )

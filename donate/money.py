@@ -8,13 +8,9 @@ from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
-from babel.numbers import (
-    format_currency,
-    format_decimal,
-    get_currency_precision,
-    get_decimal_symbol,
-    get_group_symbol,
-)
+from babel.numbers import format_currency, format_decimal, get_decimal_symbol, get_group_symbol
+
+from donate.currencies import CURRENCIES, Currency
 
 __all__ = [
     "CURRENCIES",
@@ -26,26 +22,13 @@ __all__ = [
     "format_amount",
     "from_stripe_amount",
     "get_currency",
+    "gift_limits",
     "minor_to_decimal",
     "parse_amount",
     "to_stripe_amount",
     "validate_amount",
+    "whole_number",
 ]
-
-
-@dataclass(frozen=True)
-class Currency:
-    """One currency's units: how people see it, how Stripe counts it, what it accepts."""
-
-    code: str
-    # Digits after the decimal separator as people are shown them; our minor units.
-    display_exponent: int
-    # Digits Stripe's API counts in; only to_stripe_amount/from_stripe_amount use it.
-    stripe_exponent: int
-    # An amount in our minor units must be a multiple of this.
-    step: int
-    # Stripe's minimum charge, in our minor units, itself a multiple of step.
-    minimum_minor: int
 
 
 class UnknownCurrency(ValueError):
@@ -64,51 +47,9 @@ class AmountError(ValueError):
         self.reason = reason
 
 
-# Stripe's currency rules, https://docs.stripe.com/currencies ----------------
-
-# Stripe counts these in whole units.
-_STRIPE_ZERO_DECIMAL = frozenset(
-    "BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF VND VUV XAF XOF XPF".split()
-)
-# Shown without decimals, yet Stripe's API wants them in hundredths.
-_STRIPE_WHOLE_SENT_AS_HUNDREDTHS = frozenset({"ISK", "UGX"})
-# Stripe counts these in thousandths but refuses a last digit other than 0.
-_STRIPE_THREE_DECIMAL = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
-# Two decimals on the wire, but Stripe pays out only whole units.
-_STRIPE_WHOLE_UNITS_ONLY = frozenset({"HUF", "TWD"})
-# Stripe reads every currency not listed above as having two decimals.
-_STRIPE_DEFAULT_EXPONENT = 2
-
-# Minimum charge per currency, in major units, as Stripe publishes it
-# (https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts).
-_STRIPE_MINIMUMS = {
-    "USD": "0.50", "AED": "2.00", "AUD": "0.50", "BGN": "1.00", "BRL": "0.50",
-    "CAD": "0.50", "CHF": "0.50", "CZK": "15.00", "DKK": "2.50", "EUR": "0.50",
-    "GBP": "0.30", "HKD": "4.00", "HUF": "175.00", "INR": "0.50", "JPY": "50",
-    "MXN": "10", "MYR": "2", "NOK": "3.00", "NZD": "0.50", "PLN": "2.00",
-    "RON": "2.00", "SEK": "3.00", "SGD": "0.50", "THB": "10",
-}  # fmt: skip
-
-# Beyond any real gift; guards totals and Stripe's integers against typos like
-# a pasted account number. A goal sets its own, lower maximum.
+# Beyond any real gift or target; guards totals and typed amounts against typos like a pasted
+# account number. One charge is further capped by Stripe's limit (Currency.maximum_minor).
 MAXIMUM_MINOR = 10**12
-
-
-def _current_tender_codes() -> frozenset[str]:
-    """ISO 4217 codes that are legal tender somewhere today, per CLDR (via Babel)."""
-    # Funds, metals and test codes (BOV, XAU, XTS, ...) are ISO-active but
-    # nobody can give them, so they are left out.
-    codes = set()
-    for history in get_global("territory_currencies").values():
-        for code, _start, end, tender in history:
-            if end is None and tender:
-                codes.add(code)
-    return frozenset(codes)
-
-
-def _ceil_to_step(amount: int, step: int) -> int:
-    """Round up so a minimum stays chargeable under the currency's step."""
-    return -(-amount // step) * step
 
 
 def _scale_exact(value: Decimal, exponent: int) -> int:
@@ -117,49 +58,6 @@ def _scale_exact(value: Decimal, exponent: int) -> int:
     if scaled != scaled.to_integral_value():
         raise ValueError(f"{value} has more than {exponent} decimals")
     return int(scaled)
-
-
-def _build_currency(code: str) -> Currency:
-    """One table row, from CLDR's digits overridden by Stripe's rules."""
-    if code in _STRIPE_ZERO_DECIMAL:
-        display, stripe, step = 0, 0, 1
-    elif code in _STRIPE_WHOLE_SENT_AS_HUNDREDTHS:
-        display, stripe, step = 0, 2, 1
-    elif code in _STRIPE_THREE_DECIMAL:
-        display, stripe, step = 3, 3, 10
-    elif code in _STRIPE_WHOLE_UNITS_ONLY:
-        display, stripe, step = 2, 2, 100
-    else:
-        # CLDR's digits are what Babel shows people, so formatting and parsing
-        # agree with our minor units. Where CLDR shows fewer digits than
-        # Stripe counts (ALL, LBP, RSD, ...), the amount is scaled up at the
-        # Stripe boundary, as for ISK; where it shows more (LYD), the step
-        # keeps every amount exactly convertible.
-        display = get_currency_precision(code)
-        stripe = _STRIPE_DEFAULT_EXPONENT
-        step = 10 ** (display - stripe) if display > stripe else 1
-    if code in _STRIPE_MINIMUMS:
-        minimum = _scale_exact(Decimal(_STRIPE_MINIMUMS[code]), display)
-    else:
-        # Stripe converts other currencies to the account's settlement
-        # currency and applies that currency's minimum, so the true minimum
-        # depends on the account and the exchange rate. One major unit is the
-        # floor here; goals in weak currencies should set their own minimum.
-        minimum = 10**display
-    return Currency(code, display, stripe, step, _ceil_to_step(minimum, step))
-
-
-CURRENCIES: dict[str, Currency] = {
-    code: _build_currency(code)
-    for code in sorted(
-        _current_tender_codes()
-        | _STRIPE_ZERO_DECIMAL
-        | _STRIPE_WHOLE_SENT_AS_HUNDREDTHS
-        | _STRIPE_THREE_DECIMAL
-        | _STRIPE_WHOLE_UNITS_ONLY
-        | set(_STRIPE_MINIMUMS)
-    )
-}
 
 
 def get_currency(code: str) -> Currency:
@@ -241,21 +139,49 @@ def decimal_to_minor(value: Decimal, code: str) -> int:
 # Locale data -------------------------------------------------------------------
 
 
+# Only ASCII 0-9 are digits in an amount. Full-width forms, as East Asian keyboards type them
+# ("２５", "＄２５"), are folded to ASCII on purpose; any other character that Unicode counts as a
+# number ("²", "⑩", Arabic-Indic "١٠", "Ⅻ") is refused, never read as digits. The frame's script
+# gets the same rule from `DIGIT_RULE` so it refuses what we refuse.
+ASCII_DIGITS = "0123456789"
+FULLWIDTH_DIGITS = "".join(chr(0xFF10 + value) for value in range(10))
+
+
+def _fold_fullwidth(char: str) -> str:
+    """Map the Halfwidth and Fullwidth Forms block to plain characters; leave the rest alone."""
+    code = ord(char)
+    if 0xFF01 <= code <= 0xFF5E:  # full-width ASCII: digits, "，", "．", "＄", letters
+        return chr(code - 0xFEE0)
+    if 0xFFE0 <= code <= 0xFFE6:  # full-width "￠", "￡", "￥", "￦" and friends
+        return unicodedata.normalize("NFKC", char)
+    return char
+
+
+def is_other_digit(char: str) -> bool:
+    """A character Unicode counts as a number that is not one of ASCII 0-9."""
+    return char not in ASCII_DIGITS and unicodedata.category(char) in ("Nd", "No", "Nl")
+
+
+def whole_number(text: str, *, max_digits: int = 18) -> int | None:
+    """Read a form's plain count (an amount in minor units, an id): ASCII 0-9 only, else None.
+
+    int() alone would take "١٠" as 10 and fail with an error on thousands of digits.
+    """
+    text = text.strip()
+    if not text or len(text) > max_digits or any(c not in ASCII_DIGITS for c in text):
+        return None
+    return int(text)
+
+
 def _normalise(text: str) -> str:
     """Fold the many ways a keyboard or a copy-paste spells the same characters."""
-    # NFKC turns no-break and narrow no-break spaces into spaces and
-    # full-width digits and signs into plain ones.
-    text = unicodedata.normalize("NFKC", text)
     out = []
-    for char in text:
+    for char in map(_fold_fullwidth, text):
         # Zero-width and direction marks, as Babel puts around numbers in RTL locales.
         if unicodedata.category(char) == "Cf":
             continue
-        if char.isspace():
-            out.append(" ")
-            continue
-        digit = unicodedata.decimal(char, None)
-        out.append(str(digit) if digit is not None else char)
+        # No-break, narrow no-break and ideographic spaces, tabs: all one space.
+        out.append(" " if char.isspace() else char)
     return re.sub(r" +", " ", "".join(out)).strip()
 
 
@@ -278,6 +204,7 @@ class _Symbols:
     group: str
     # (primary, secondary) group sizes: (3, 3) mostly, (3, 2) for Indian lakhs.
     grouping: tuple[int, int]
+    locale: Locale
 
 
 @lru_cache(maxsize=256)
@@ -288,6 +215,7 @@ def _symbols(locale: Locale) -> _Symbols:
         decimal=_normalise(get_decimal_symbol(locale)) or ".",
         group=_normalise(get_group_symbol(locale)) or " ",
         grouping=(grouping[0], grouping[1]),
+        locale=locale,
     )
 
 
@@ -300,7 +228,7 @@ def _usable_mark(mark: str | None) -> str | None:
     if not mark:
         return None
     mark = _normalise(mark)
-    if not mark or all(c.isdigit() or c in _SEPARATOR_CHARS or c in _DASHES for c in mark):
+    if not mark or all(c in ASCII_DIGITS or c in _SEPARATOR_CHARS or c in _DASHES for c in mark):
         return None
     return mark
 
@@ -382,6 +310,13 @@ def _not_a_number_message(currency: Currency, decimal: str) -> str:
     return f"Please enter the amount in digits, for example {_example(currency, decimal)}."
 
 
+def _other_digits_message(currency: Currency, decimal: str) -> str:
+    """Say which digits we read, so "10²" or "١٠" is retyped rather than guessed at."""
+    return (
+        f"Please type the amount with the digits 0 to 9, for example {_example(currency, decimal)}."
+    )
+
+
 def _whole_message(currency: Currency) -> str:
     """One wording for "no decimals" whether the cause is the exponent or the step."""
     return f"{currency.code} amounts must be whole numbers, without decimals."
@@ -437,7 +372,7 @@ def _refuse_leftover(text: str, currency: Currency, locale: Locale, symbols: _Sy
 
     def is_number(rest: str) -> bool:
         rest = rest.strip()
-        return bool(rest) and all(c.isdigit() or c in number_chars for c in rest)
+        return bool(rest) and all(c in ASCII_DIGITS or c in number_chars for c in rest)
 
     for mark, code in _foreign_marks(locale):
         size = len(mark)
@@ -455,14 +390,31 @@ def _refuse_leftover(text: str, currency: Currency, locale: Locale, symbols: _Sy
     raise AmountError(_not_a_number_message(currency, symbols.decimal), "not_a_number")
 
 
-def _valid_groups(groups: list[str], grouping: tuple[int, int]) -> bool:
+@lru_cache(maxsize=2048)
+def _written_layout(digit_count: int, locale: Locale) -> tuple[int, ...]:
+    """The digit runs our own formatter writes for a whole number of this many digits."""
+    shown = format_currency(
+        Decimal("1" * digit_count),
+        "EUR",
+        format=_currency_pattern(locale, 0),
+        locale=locale,
+        currency_digits=False,
+    )
+    return tuple(len(run) for run in re.findall("[0-9]+", _normalise(shown)))
+
+
+def _valid_groups(groups: list[str], symbols: _Symbols) -> bool:
     """Whether digit runs between group separators sit where a thousands separator goes."""
     first, rest = groups[0], groups[1:]
     # "0.500" is not half a thousand: a group never follows a leading zero.
     if not rest or not first or first.startswith("0"):
         return not rest
+    # Whatever our formatter writes must read back, whichever CLDR the installed Babel carries
+    # (Babel 2.19 writes 1000000'000 in de_CH).
+    if tuple(map(len, groups)) == _written_layout(len("".join(groups)), symbols.locale):
+        return True
     # Thousands everywhere, plus the locale's own habit such as lakhs (1,00,000).
-    for primary, secondary in {(3, 3), grouping}:
+    for primary, secondary in {(3, 3), symbols.grouping}:
         if (
             1 <= len(first) <= secondary
             and len(rest[-1]) == primary
@@ -470,6 +422,12 @@ def _valid_groups(groups: list[str], grouping: tuple[int, int]) -> bool:
         ):
             return True
     return False
+
+
+def _loose_groups(groups: list[str], symbols: _Symbols) -> bool:
+    """Groups after an apostrophe or space, which can mean nothing else: any leading run."""
+    first, rest = groups[0], groups[1:]
+    return bool(first) and not first.startswith("0") and _valid_groups(["1", *rest], symbols)
 
 
 def _split_number(text: str, currency: Currency, symbols: _Symbols) -> tuple[str, str]:
@@ -484,7 +442,7 @@ def _split_number(text: str, currency: Currency, symbols: _Symbols) -> tuple[str
     group_only = {" ", "'", "’"} | ({symbols.group} - {".", ","})
     decimal_capable = {".", ",", symbols.decimal}
 
-    tokens = re.split(r"(\D)", text)
+    tokens = re.split(r"([^0-9])", text)
     digits, seps = tokens[0::2], tokens[1::2]
     # Two separators in a row, a trailing separator, or no digit at all.
     if not all(digits[1:]) or not "".join(digits):
@@ -496,16 +454,16 @@ def _split_number(text: str, currency: Currency, symbols: _Symbols) -> tuple[str
     last = seps[-1]
     if len(kinds) == 1:
         if last in group_only:
-            if _valid_groups(digits, symbols.grouping):
+            if _valid_groups(digits, symbols) or _loose_groups(digits, symbols):
                 return "".join(digits), ""
             raise misplaced
         if len(seps) > 1:
             # "1.000.000" can only be thousands, in any locale.
-            if _valid_groups(digits, symbols.grouping):
+            if _valid_groups(digits, symbols):
                 return "".join(digits), ""
             raise several_decimals if last == symbols.decimal else misplaced
         whole, fraction = digits
-        if not _valid_groups(digits, symbols.grouping):
+        if not _valid_groups(digits, symbols):
             # "25.5" in German or "25,50" in English: a thousands separator
             # is always followed by exactly three digits, so this is a decimal.
             return whole, fraction
@@ -528,13 +486,15 @@ def _split_number(text: str, currency: Currency, symbols: _Symbols) -> tuple[str
         raise several_decimals
     # Two different separators: the last one is the decimal, whatever the
     # locale, because nobody writes "1.000,50" meaning anything else.
-    if not _valid_groups(digits[:-1], symbols.grouping) or not digits[0]:
+    groups = digits[:-1]
+    loose = seps[0] in group_only and _loose_groups(groups, symbols)
+    if not (_valid_groups(groups, symbols) or loose) or not digits[0]:
         raise misplaced
     return "".join(digits[:-1]), digits[-1]
 
 
 # "25,-" and "25.–" are how prices in whole units are written in much of Europe.
-_WHOLE_DASH = re.compile(r"(.*\d)[.,][-\u2013\u2014]{1,2}")
+_WHOLE_DASH = re.compile(r"(.*[0-9])[.,][-\u2013\u2014]{1,2}")
 
 
 def parse_amount(text: str, currency: str, locale: str | Locale = "en") -> int:
@@ -549,6 +509,8 @@ def parse_amount(text: str, currency: str, locale: str | Locale = "en") -> int:
     normalised = _normalise(text)
     if not normalised:
         raise AmountError("Please enter an amount.", "empty")
+    if any(map(is_other_digit, normalised)):
+        raise AmountError(_other_digits_message(cur, symbols.decimal), "other_digits")
     if len(normalised) > 64:
         raise not_a_number
 
@@ -557,7 +519,7 @@ def parse_amount(text: str, currency: str, locale: str | Locale = "en") -> int:
     if whole_dash:
         number = whole_dash.group(1)
     number_chars = _SEPARATOR_CHARS | {symbols.decimal, symbols.group}
-    if any(not (c.isdigit() or c in number_chars) for c in number):
+    if any(not (c in ASCII_DIGITS or c in number_chars) for c in number):
         _refuse_leftover(number, cur, loc, symbols)
 
     whole, fraction = _split_number(number, cur, symbols)
@@ -614,6 +576,21 @@ def format_amount(
     )
 
 
+def gift_limits(
+    currency: str, *, minimum_minor: int | None = None, maximum_minor: int | None = None
+) -> tuple[int | None, int]:
+    """The smallest and largest gift one charge may carry: the goal's limits within Stripe's.
+
+    The smallest is None when neither Stripe publishes a minimum for the currency nor the goal
+    states one: such a goal takes no gifts, rather than guessing at one major unit.
+    """
+    cur = get_currency(currency)
+    floors = [m for m in (cur.minimum_minor, minimum_minor) if m]
+    smallest = max(floors) if floors else None
+    largest = cur.maximum_minor if maximum_minor is None else min(maximum_minor, cur.maximum_minor)
+    return smallest, largest
+
+
 def validate_amount(
     amount_minor: int,
     currency: str,
@@ -631,11 +608,19 @@ def validate_amount(
     if amount_minor % cur.step:
         raise AmountError(_step_message(cur, loc), "off_step")
     # A goal may ask for more than Stripe's minimum, never for less.
-    minimum = max(cur.minimum_minor, minimum_minor or 0)
+    minimum, maximum = gift_limits(
+        cur.code, minimum_minor=minimum_minor, maximum_minor=maximum_minor
+    )
+    if minimum is None:
+        raise AmountError(
+            f"This fundraiser takes no gifts in {cur.code} until it sets a minimum gift.",
+            "no_minimum",
+        )
     if amount_minor < minimum:
         shown = format_amount(minimum, cur.code, loc)
         raise AmountError(f"The minimum gift is {shown}.", "below_minimum")
-    maximum = MAXIMUM_MINOR if maximum_minor is None else min(maximum_minor, MAXIMUM_MINOR)
+    # Stripe's charge limit is in its own units (ISK and UGX in hundredths): maximum_minor has
+    # converted it, so 999,999 ISK is the most one gift can be.
     if amount_minor > maximum:
         shown = format_amount(maximum, cur.code, loc)
         raise AmountError(f"The maximum gift is {shown}.", "above_maximum")

@@ -94,6 +94,16 @@ def test_an_editor_creates_a_goal_typed_the_german_way(client, german_site):
         ({"ends_at": "2026-11-30T12:00"}, "ends_at", "The deadline must come after the start."),
         ({"starts_at": "next week"}, "starts_at", "Not a valid datetime value."),
         ({"currency": "XYZ"}, "currency", "Not a valid choice"),
+        (
+            {"maximum": "1.000.000"},
+            "maximum",
+            "cannot be above the largest amount Stripe takes in one payment, 999.999,99",
+        ),
+        (
+            {"currency": "KRW", "minimum": "", "presets": "", "target": "1.000.000"},
+            "minimum",
+            "Stripe publishes no minimum charge for KRW; set the minimum gift",
+        ),
     ],
 )
 def test_each_problem_is_named_beside_its_field(client, german_site, overrides, field, message):
@@ -131,6 +141,20 @@ def test_every_problem_is_reported_in_one_round(client, german_site):
     assert 'id="presets-error"' not in response.text
     mine = sa.select(sa.func.count(Goal.id)).where(Goal.site_id == site.id)
     assert db.session.execute(mine).scalar_one() == 0
+
+
+def test_a_target_beyond_one_charge_is_fine_while_the_maximum_gift_stays_within_it(
+    client, german_site
+):
+    # Stripe's eight digits bound one charge, never a target or a milestone.
+    site, editor = german_site
+    sign_in_as(client, editor)
+    form = goal_form(target="2.000.000", milestones="1.500.000", maximum="999.999,99")
+    response = post_form(client, f"/admin/sites/{site.id}/goals/new", form)
+    assert response.status_code == 302
+    goal = db.session.execute(sa.select(Goal).where(Goal.slug == "winter-appeal")).scalar_one()
+    assert (goal.target_minor, goal.maximum_minor) == (200_000_000, 99_999_999)
+    assert goal.milestones_minor == [150_000_000]
 
 
 def test_a_taken_slug_is_refused(client, german_site):

@@ -94,7 +94,7 @@ def test_a_refund_is_sent_to_stripe_with_a_key_from_our_ids(client, dashboard, f
 
 def test_an_empty_amount_refunds_what_remains_in_stripes_units(client, db_session, fake_gateway):
     site = make_site(default_currency="ISK")
-    goal = make_goal(site, minimum_minor=None, maximum_minor=None, presets_minor=[])
+    goal = make_goal(site, minimum_minor=100, maximum_minor=None, presets_minor=[])
     gift = card_gift(goal, 5_000)
     ledger.record_refund(
         gift, stripe_refund_id="re_old", amount_minor=1_000, status="pending", cause="evt"

@@ -72,6 +72,35 @@ def test_bad_gifts_get_a_sentence_and_record_nothing(frame_client, form, message
     assert _donations() == 0
 
 
+@pytest.mark.parametrize("typed", ["10²", "⑩", "١٠"])
+def test_digits_other_than_0_to_9_are_refused_with_a_sentence(frame_client, typed):
+    # "10²" once opened a $102 Checkout and "⑩" a $10 one.
+    goal = make_goal()
+    response = _give(frame_client, goal.slug, json=True, amount=typed)
+    assert response.status_code == 422
+    assert response.get_json()["error"] == (
+        "Please type the amount with the digits 0 to 9, for example 25.50."
+    )
+    assert _donations() == 0
+
+
+@pytest.mark.parametrize("preset", ["١٠٠٠", "１０００", "10²", "9" * 5000])
+def test_a_preset_amount_takes_only_ascii_digits(frame_client, preset):
+    goal = make_goal()
+    response = _give(frame_client, goal.slug, amount_minor=preset)
+    assert response.status_code == 422
+    assert "Choose one of the amounts" in response.get_data(as_text=True)
+    assert _donations() == 0
+
+
+def test_a_gift_over_stripes_charge_limit_is_refused_with_a_sentence(frame_client):
+    goal = make_goal(make_site(default_currency="USD"), maximum_minor=None)
+    response = _give(frame_client, goal.slug, json=True, amount="1,000,000")
+    assert response.status_code == 422
+    assert response.get_json()["error"] == "The maximum gift is $999,999.99."
+    assert _donations() == 0
+
+
 def test_json_clients_get_json_errors(frame_client):
     goal = make_goal()
     response = _give(frame_client, goal.slug, json=True, amount="2")

@@ -122,3 +122,13 @@ def test_compiled_catalogues_match_their_sources(language):
     with (folder / "messages.mo").open("rb") as compiled:
         built = _as_table(read_mo(compiled))
     assert built == wanted, "The .mo file is stale: run `make catalogues`."
+
+
+def test_the_frame_learns_the_servers_digits_and_the_sentence_for_others(client, db_session):
+    make_goal(slug="digits-de", currency="EUR", minimum_minor=500)
+    body = client.get("/w/digits-de?locale=de").get_data(as_text=True)
+    assert 'data-digits="0123456789"' in body
+    assert (
+        'data-m-digits="Bitte geben Sie den Betrag mit den Ziffern 0 bis 9 ein, '
+        'zum Beispiel 25,50."'
+    ) in body

@@ -419,7 +419,7 @@ class DonationFilterForm(FlaskForm):
 
     @property
     def goal_id(self) -> int | None:
-        return int(self.goal.data) if self.goal.data and self.goal.data.isdigit() else None
+        return money.whole_number(self.goal.data or "")
 
 
 class RefundForm(FlaskForm):

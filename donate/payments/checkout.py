@@ -109,9 +109,10 @@ def _amount(form: dict[str, str], currency: str, locale: str) -> int:
     if typed:
         return money.parse_amount(typed, currency, locale)
     if preset:
-        if not (preset.isascii() and preset.isdigit()):
+        amount_minor = money.whole_number(preset)
+        if amount_minor is None:
             raise GiftError(gettext("Choose one of the amounts or type your own."))
-        return int(preset)
+        return amount_minor
     raise GiftError(gettext("Choose an amount or type your own."))
 
 

@@ -66,9 +66,22 @@
     });
   }
 
+  function fold(text) {
+    // As money._normalise: full-width forms become ASCII ("２５" is 25), format marks go.
+    return Array.from(text, function (char) {
+      var code = char.codePointAt(0);
+      return code >= 0xFF01 && code <= 0xFF5E ? String.fromCharCode(code - 0xFEE0) : char;
+    }).join("").replace(/\p{Cf}/gu, "");
+  }
+
   // Mirrors money.parse_amount for what people commonly type; the server decides in the end.
   function check(text) {
-    text = text.normalize("NFKC").replace(/[\s'’]/g, "").replace(/([.,])[-–—]{1,2}$/, "");
+    text = fold(text);
+    // Only the server's digits count; "10²", "⑩" or "١٠" are refused, never read as numbers.
+    if (Array.from(text).some(function (char) {
+      return /\p{N}/u.test(char) && (data.digits || "0123456789").indexOf(char) < 0;
+    })) return "digits";
+    text = text.replace(/[\s'’]/g, "").replace(/([.,])[-–—]{1,2}$/, "");
     if (/^[-−–—]/.test(text.replace(/^[^\d.,\-−–—]+/, ""))) return "positive";
     text = text.replace(/^[^\d.,]+|[^\d.,]+$/g, "");
     if (!text || /[^\d.,]/.test(text)) return "nan";

@@ -33,6 +33,7 @@ REASON_KEYS = {
     "several_decimal_separators": "several",
     "ambiguous_separator": "ambiguous",
     "other_currency": "currency",
+    "other_digits": "digits",
 }
 
 
@@ -69,15 +70,19 @@ class AmountRules:
     maximum_minor: int
     symbols: NumberSymbols
     messages: dict[str, str] = field(default_factory=dict)
+    # The only characters read as digits, after full-width ones are folded; the script refuses
+    # any other number character ("²", "⑩", "١٠") as money.parse_amount does.
+    digits: str = money.ASCII_DIGITS
 
 
 def goal_limits(public_goal: PublicGoal) -> tuple[int, int]:
     """The smallest and largest gift this goal takes, in minor units, Stripe's floor included."""
     goal = public_goal.goal
-    currency = money.get_currency(goal.currency)
-    minimum = max(currency.minimum_minor, goal.minimum_minor or 0)
-    maximum = goal.maximum_minor if goal.maximum_minor is not None else money.MAXIMUM_MINOR
-    return minimum, min(maximum, money.MAXIMUM_MINOR)
+    minimum, maximum = money.gift_limits(
+        goal.currency, minimum_minor=goal.minimum_minor, maximum_minor=goal.maximum_minor
+    )
+    # No minimum at all: the server refuses every gift with its own sentence.
+    return minimum or 1, maximum
 
 
 def _example(currency: money.Currency, decimal: str, whole: str) -> str:
@@ -135,6 +140,10 @@ def _messages(public_goal: PublicGoal, locale: str, decimal: str) -> dict[str, s
             decimal=decimal,
         ),
         "currency": gettext("Please enter the amount in %(currency)s.", currency=code),
+        "digits": gettext(
+            "Please type the amount with the digits 0 to 9, for example %(example)s.",
+            example=_example(currency, decimal, "25"),
+        ),
     }
 
 

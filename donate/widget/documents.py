@@ -75,7 +75,7 @@ class FormState:
         frequency = text("frequency", 10)
         return cls(
             amount=text("amount", 64),
-            amount_minor=int(preset) if preset.isascii() and preset.isdigit() else None,
+            amount_minor=money.whole_number(preset),
             frequency=frequency if frequency in FREQUENCIES else "once",
             name=text("name", NAME_MAX_LENGTH),
             message=text("message", MESSAGE_MAX_LENGTH),

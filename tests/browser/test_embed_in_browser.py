@@ -12,6 +12,7 @@ from tests.factories import make_goal, make_offline_gift, make_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
+
 def test_script_embed_renders_and_sizes_itself_without_a_scrollbar(
     live_server, article_site, pages, artifacts
 ):
@@ -108,6 +109,25 @@ def test_a_bad_amount_is_explained_inside_the_frame(live_server, article_site, p
     frame.wait_for_function(NO_SCROLLBARS)
 
 
+def test_digits_other_than_0_to_9_are_refused_inside_the_frame(live_server, article_site, pages):
+    make_goal(slug="digits", minimum_minor=500)
+    db.session.commit()
+    url = article_site.publish("/digits", embed(live_server.url, "digits"))
+    page = pages.open(width=800)
+    page.goto(url)
+    page.wait_for_function(READY, arg=1)
+    frame = widget_frames(page)[0]
+    error = frame.locator("#amount-error")
+    # NFKC would read "10²" as 102 and "⑩" as 10; the script keeps the server's rule.
+    for typed in ("10²", "⑩", "١٠"):
+        frame.fill("#amount", typed)
+        frame.click("button[type=submit]")
+        assert error.inner_text() == (
+            "Please type the amount with the digits 0 to 9, for example 25.50."
+        ), typed
+    assert page.url == url
+
+
 def test_amounts_are_read_in_the_readers_notation(live_server, article_site, pages):
     make_goal(make_site(default_currency="EUR"), slug="euro", currency="EUR", minimum_minor=500)
     db.session.commit()
@@ -180,9 +200,7 @@ def test_bar_only_and_image_variants_render(live_server, article_site, pages, ar
     assert bar.inner_text(".scale") == "$0 · $2,500 · $5,000"
     assert "$2,500 raised of $5,000 · 50%" in bar.inner_text(".figures")
     bar.wait_for_function(NO_SCROLLBARS)
-    page.wait_for_function(
-        "() => ['svg', 'png'].every(id => document.getElementById(id).complete)"
-    )
+    page.wait_for_function("() => ['svg', 'png'].every(id => document.getElementById(id).complete)")
     sizes = page.evaluate(
         "() => ['svg', 'png'].map(id => document.getElementById(id).naturalWidth)"
     )
