@@ -448,3 +448,13 @@ class AuditLog(db.Model):
     subject: Mapped[str | None] = mapped_column(sa.String(255))
     detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class InstanceSetting(db.Model):
+    """Values this instance keeps for good: its id in Stripe metadata, its portal configuration."""
+
+    __tablename__ = "instance_settings"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(255))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
