@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ from donate.models import (
 from donate.payments.stripe import PaymentProviderError, StripeGateway
 from donate.payments.stripe_data import dig, listed, mapping, object_id, text, whole
 
+log = logging.getLogger(__name__)
 METADATA_DONATION_ID = "donate_donation_id"
 METADATA_INSTANCE = "donate_instance"
 # Events about a payment (a charge, a refund, a dispute) that may come from other integrations.
@@ -148,7 +150,9 @@ class EventApplier:
             except PaymentProviderError as error:
                 if error.missing:
                     return not_ours(f"Stripe has no such payment ({error}).")
-                raise
+                # Parked, so kept: applied if the payment turns out ours, else shown as waiting.
+                log.warning("Could not ask Stripe whose payment %s is: %s", payment_intent_id, error)
+                return None
         if event_type == "charge.refunded" and charge_id and not listed(obj, "refunds"):
             # Since API 2022-11-15 a charge no longer lists its refunds.
             refunds = listed(self._ask(self.stripe.list_refunds, charge=charge_id), "data")
