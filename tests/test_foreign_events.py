@@ -149,3 +149,48 @@ def test_stripe_unreachable_keeps_the_event_and_asks_for_a_retry(app, committed_
     assert row.status is EventStatus.FAILED
     assert "PaymentProviderError" in row.error
     assert db.session.execute(sa.select(sa.func.sum(Goal.raised_minor))).scalar() is None
+
+
+class _StripeThatLooksAtTheInbox:
+    """A stand-in for Stripe's API that notes whether the event was stored (and committed) before
+    the app asked, as seen from another connection, then answers `resource_missing`."""
+
+    def __init__(self, engine, event_id: str) -> None:
+        self.engine = engine
+        self.event_id = event_id
+        self.stored_when_asked: list[bool] = []
+
+    def __call__(self, environ, start_response):
+        with self.engine.connect() as connection:
+            found = connection.execute(
+                sa.select(StripeEvent.id).where(StripeEvent.event_id == self.event_id)
+            ).first()
+        self.stored_when_asked.append(found is not None)
+        body = (
+            b'{"error": {"type": "invalid_request_error", "code": "resource_missing", '
+            b'"message": "No such subscription"}}'
+        )
+        start_response("404 Not Found", [("Content-Type", "application/json")])
+        return [body]
+
+
+def test_the_event_is_committed_before_stripe_is_asked(app, committed_db, monkeypatch):
+    import threading
+
+    from werkzeug.serving import make_server
+
+    foreign = event("invoice.paid", _foreign_invoice({}))
+    spy = _StripeThatLooksAtTheInbox(db.engine, foreign["id"])
+    server = make_server("127.0.0.1", 0, spy, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setitem(app.config, "STRIPE_API_BASE", f"http://127.0.0.1:{server.server_port}")
+    app.extensions.pop("donate.stripe", None)
+    try:
+        assert post_event(app.test_client(), foreign).status_code == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+        app.extensions.pop("donate.stripe", None)
+    assert spy.stored_when_asked == [True]
+    assert _stored(foreign["id"]).status is EventStatus.IGNORED

@@ -151,7 +151,7 @@ class EventApplier:
                 if error.missing:
                     return not_ours(f"Stripe has no such payment ({error}).")
                 # Parked, so kept: applied if the payment turns out ours, else shown as waiting.
-                log.warning("Could not ask Stripe whose payment %s is: %s", payment_intent_id, error)
+                log.warning("Could not ask Stripe whose %s is: %s", payment_intent_id, error)
                 return None
         if event_type == "charge.refunded" and charge_id and not listed(obj, "refunds"):
             # Since API 2022-11-15 a charge no longer lists its refunds.
@@ -293,15 +293,17 @@ class EventApplier:
         reference = text(session, "client_reference_id")
         if donation is None or (reference and reference != raw_id):
             return None
+        # Each must be there and match what we asked Stripe for: a signed event naming only our
+        # donation id must not settle a gift of another amount, currency or session.
         session_id = text(session, "id")
         linked = donation.stripe_checkout_session_id
-        if linked and session_id and linked != session_id:
+        if not session_id or (linked and linked != session_id):
             return None
         currency = text(session, "currency")
-        if currency and currency.upper() != donation.currency:
+        if not currency or currency.upper() != donation.currency:
             return None
         total = whole(session, "amount_total")
-        if total is not None and _to_minor(total, donation.currency) != donation.amount_minor:
+        if total is None or _to_minor(total, donation.currency) != donation.amount_minor:
             return None
         return donation
 
