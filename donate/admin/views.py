@@ -203,7 +203,7 @@ def overview() -> Page:
     return render_template(
         "admin/overview.html",
         lines=lines,
-        health=stripe_health(),
+        health=stripe_health(site),
         articles=reports.raised_per_article([line.goal.id for line in lines], limit=10),
     )
 
