@@ -238,3 +238,28 @@ def test_replay_event_reapplies_an_ignored_event(app, client):
     db.session.expire_all()
     assert db.session.get(Donation, donation.id).state == DonationState.SUCCEEDED
     assert db.session.get(StripeEvent, row.id).status == EventStatus.PROCESSED
+
+
+def test_without_a_stored_id_the_instance_takes_the_one_its_applied_sessions_carry(
+    app, client, monkeypatch
+):
+    """Seeded from what Stripe knows us by, not from whatever PUBLIC_URL this shell has."""
+    from donate.payments.instance import instance_id, legacy_instance_id
+
+    goal = make_goal(slug="seeded-from-events")
+    donation = _pending(goal, 1_000)
+    session = checkout_session(donation)
+    session["metadata"]["donate_instance"] = legacy_instance_id("https://give.example.org")
+    db.session.add(
+        StripeEvent(
+            event_id="evt_applied_before",
+            type="checkout.session.completed",
+            payload=json.dumps(event("checkout.session.completed", session)),
+            status=EventStatus.PROCESSED,
+        )
+    )
+    db.session.execute(sa.delete(InstanceSetting))
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "http://127.0.0.1:5000")
+    assert instance_id() == legacy_instance_id("https://give.example.org")
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://elsewhere.example.org")
+    assert instance_id() == legacy_instance_id("https://give.example.org")

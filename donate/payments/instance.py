@@ -7,14 +7,17 @@ without it must not turn our own payments into another instance's.
 from __future__ import annotations
 
 import hashlib
+import json
 
 import sqlalchemy as sa
 from flask import current_app
 
 from donate.extensions import db, insert_ignoring_duplicates
-from donate.models import InstanceSetting, utcnow
+from donate.models import EventStatus, InstanceSetting, StripeEvent, utcnow
 
 INSTANCE_ID = "instance_id"
+# Sessions we applied carry the id our Checkout Sessions were opened with.
+_SETTLING_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 
 
 def legacy_instance_id(public_url: str) -> str:
@@ -33,11 +36,30 @@ def instance_id() -> str:
     stored = _read(INSTANCE_ID)
     if stored:
         return stored
-    seed = legacy_instance_id(current_app.config["PUBLIC_URL"])
+    seed = id_in_applied_sessions() or legacy_instance_id(current_app.config["PUBLIC_URL"])
     insert_ignoring_duplicates(
         InstanceSetting.__table__, {"key": INSTANCE_ID, "value": seed, "updated_at": utcnow()}
     )
     return _read(INSTANCE_ID) or seed
+
+
+def id_in_applied_sessions() -> str | None:
+    """The instance id of the newest session we applied: what Stripe knows us by, if anything."""
+    payloads = db.session.execute(
+        sa.select(StripeEvent.payload)
+        .where(StripeEvent.status == EventStatus.PROCESSED, StripeEvent.type.in_(_SETTLING_EVENTS))
+        .order_by(StripeEvent.id.desc())
+        .limit(20)
+    ).scalars()
+    for payload in payloads:
+        try:
+            metadata = json.loads(payload)["data"]["object"]["metadata"]
+            value = metadata.get("donate_instance")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue
+        if isinstance(value, str) and value and len(value) <= 255:
+            return value
+    return None
 
 
 def _portal_key(livemode: bool) -> str:
