@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -92,8 +93,11 @@ def reconcile(
     seen_subscriptions: set[str] = set()
     for subscription in _pages(stripe.list_subscriptions, created_gte):
         on_item("subscription")
-        seen_subscriptions.add(text(subscription, "id") or "")
-        applied = _apply(applier, SUBSCRIPTION_EVENT, subscription, _subscription_states)
+        stripe_id = text(subscription, "id") or ""
+        seen_subscriptions.add(stripe_id)
+        applied = _apply(
+            applier, SUBSCRIPTION_EVENT, subscription, partial(_subscription_state, stripe_id)
+        )
         report.count("subscription", applied=applied)
     for stripe_id in _open_subscriptions(exclude=seen_subscriptions):
         on_item("subscription")
@@ -105,7 +109,9 @@ def reconcile(
                 raise
             report.count("subscription", applied=False)
             continue
-        applied = _apply(applier, SUBSCRIPTION_EVENT, subscription, _subscription_states)
+        applied = _apply(
+            applier, SUBSCRIPTION_EVENT, subscription, partial(_subscription_state, stripe_id)
+        )
         report.count("subscription", applied=applied)
     for event in _pages(stripe.list_undelivered_events, created_gte):
         on_item("undelivered event")
@@ -152,15 +158,16 @@ def _apply(
     return changed
 
 
-def _subscription_states() -> object:
+def _subscription_state(stripe_id: str) -> object:
+    """What reconciling a subscription can change on our row for it."""
     return db.session.execute(
         sa.select(
-            Subscription.id,
             Subscription.status,
             Subscription.cancel_at_period_end,
             Subscription.current_period_end,
-        ).order_by(Subscription.id)
-    ).all()
+            Subscription.canceled_at,
+        ).where(Subscription.stripe_subscription_id == stripe_id)
+    ).first()
 
 
 def _open_subscriptions(*, exclude: set[str]) -> list[str]:
