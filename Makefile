@@ -66,6 +66,12 @@ run: $(STAMP) catalogues
 	  sandbox_pid=$$!; trap 'kill $$sandbox_pid 2>/dev/null' EXIT INT TERM; \
 	  export STRIPE_SECRET_KEY=sk_test_sandbox STRIPE_API_BASE=http://127.0.0.1:$(SANDBOX_PORT) \
 	    STRIPE_WEBHOOK_SECRET=$(SANDBOX_WEBHOOK_SECRET); \
+	  for attempt in $$(seq 1 100); do \
+	    $(PY) -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
+	      http://127.0.0.1:$(SANDBOX_PORT)/_sandbox 2>/dev/null && break; \
+	    sleep 0.2; \
+	  done; \
+	  $(PY) -m flask --app wsgi donate stripe-setup --portal-only || exit 1; \
 	  echo "Serving on http://$(HOST):$(PORT) (PUBLIC_URL=$$PUBLIC_URL)"; \
 	  $(PY) -m flask --app wsgi run --host $(HOST) --port $(PORT); \
 	else \

@@ -337,45 +337,68 @@ def recount_command(slug: str | None, dry_run: bool) -> None:
 
 
 @donate_cli.command("stripe-setup")
+@click.option(
+    "--portal-only",
+    is_flag=True,
+    help="Only the Customer Portal configuration; leave webhook endpoints alone.",
+)
 @with_appcontext
-def stripe_setup_command() -> None:
+def stripe_setup_command(portal_only: bool) -> None:
     """Create or update our Stripe webhook endpoint and the Customer Portal configuration."""
+    from donate.payments.instance import remember_portal_configuration
     from donate.payments.stripe import API_VERSION, PaymentProviderError, gateway
 
     if not current_app.config["STRIPE_SECRET_KEY"]:
         _fail("Set STRIPE_SECRET_KEY first; stripe-setup talks to your Stripe account.")
     public_url = current_app.config["PUBLIC_URL"]
+    stripe = gateway()
     try:
-        endpoint, created = gateway().upsert_webhook_endpoint(f"{public_url}/stripe/webhook")
-        portal, portal_created = gateway().upsert_portal_configuration(public_url)
+        if not portal_only:
+            endpoint, created = stripe.upsert_webhook_endpoint(f"{public_url}/stripe/webhook")
+        portal, portal_created = stripe.upsert_portal_configuration(public_url)
     except PaymentProviderError as error:
         _fail(f"Stripe refused: {error}")
         raise
-    if created:
+    # Portal sessions name this configuration: Stripe's default one cannot be set by the API.
+    remember_portal_configuration(stripe.livemode, str(portal.get("id")))
+    db.session.commit()
+    if not portal_only and created:
         click.echo(
             f"Created webhook endpoint {endpoint.get('id')} for {endpoint.get('url')} "
             f"(API version {API_VERSION})."
         )
         click.echo(f"Its signing secret, shown only now: {endpoint.get('secret')}")
         click.echo("Set it as STRIPE_WEBHOOK_SECRET.")
-    else:
+    elif not portal_only:
         click.echo(
             f"Updated webhook endpoint {endpoint.get('id')} for {endpoint.get('url')}; "
             "Stripe shows its signing secret only on creation, so keep the one you have "
             "(or roll it in the Stripe dashboard)."
         )
     verb = "Created" if portal_created else "Updated"
+    mode = "live" if stripe.livemode else "test"
     click.echo(
-        f"{verb} Customer Portal configuration {portal.get('id')}: donors can cancel at "
-        "the end of the period and sign in later from the portal's login page."
+        f"{verb} Customer Portal configuration {portal.get('id')} ({mode} mode), used for "
+        "every portal link: donors can cancel at the end of the period and sign in later "
+        "from the portal's login page."
     )
+
+
+# `donate reconcile` exit codes, documented in README's Commands section.
+RECONCILE_AGREES = 0
+RECONCILE_COULD_NOT_RUN = 1
+RECONCILE_DISAGREES = 2
 
 
 @donate_cli.command("reconcile")
 @click.option("--since", help="YYYY-MM-DD; 30 days ago (Stripe's event window) when left out.")
 @with_appcontext
 def reconcile_command(since: str | None) -> None:
-    """Apply what Stripe has and we missed since a date, recount totals and print any drift."""
+    """Apply what Stripe has and we missed since a date, recount totals and print any drift.
+
+    Exit 0 when Stripe and we agree (also after applying what was missing), 1 when it could not
+    run, 2 when drift was found or events remain unapplied.
+    """
     from datetime import timedelta
 
     from donate.payments.reconcile import reconcile
@@ -393,8 +416,13 @@ def reconcile_command(since: str | None) -> None:
         try:
             report = reconcile(gateway(), start, on_item=tick)
         except PaymentProviderError as error:
-            _fail(f"Stripe could not be read: {error}. Nothing more was changed; run it again.")
-            raise
+            db.session.rollback()
+            click.echo(
+                f"Stripe could not be read: {error}. What was applied so far is kept; "
+                "run it again.",
+                err=True,
+            )
+            sys.exit(RECONCILE_COULD_NOT_RUN)
     for kind in sorted(report.seen):
         click.echo(f"{kind}: {report.seen[kind]} seen, {report.applied.get(kind, 0)} applied.")
     if not report.seen:
@@ -406,6 +434,13 @@ def reconcile_command(since: str | None) -> None:
             )
     if not report.drift:
         click.echo("Totals match the ledger.")
+    for event_id in report.failed_events:
+        click.echo(
+            f"{event_id} could not be applied; see its error in the inbox and run "
+            f"`donate replay-event {event_id}` once the cause is fixed."
+        )
+    if not report.agrees:
+        sys.exit(RECONCILE_DISAGREES)
 
 
 @donate_cli.command("replay-event")

@@ -17,6 +17,20 @@ WELL_KNOWN_SECRET_KEYS = frozenset(
 )
 DEVELOPMENT_SECRET_KEY = "dev-insecure-key"
 DEVELOPMENT_WEBHOOK_SECRET = "whsec_development_sandbox_secret"
+# Values the repository itself ships (the demo, the sandbox, the tests, the README).
+DEVELOPMENT_SECRETS = frozenset(
+    {
+        DEVELOPMENT_SECRET_KEY,
+        DEVELOPMENT_WEBHOOK_SECRET,
+        "test-secret-key-not-for-production",
+        "whsec_test_secret",
+        "whsec_local_demo",
+        "sk_test_sandbox",
+    }
+)
+# Signs of a value copied from an example rather than from Stripe's dashboard.
+PLACEHOLDER_MARKS = ("...", "xxx", "<", ">", "your", "change", "example", "placeholder")
+STRIPE_KEY_PREFIXES = ("sk_live_", "sk_test_", "rk_live_", "rk_test_")
 ENVIRONMENTS = ("development", "test", "production")
 # The largest request body any route accepts; deploy/nginx.conf's client_max_body_size matches.
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -61,6 +75,13 @@ def _public_url(raw: str) -> str:
             f"PUBLIC_URL must look like https://give.example.org (no path), not {raw.strip()!r}."
         )
     return url
+
+
+def _looks_real(value: str, prefixes: tuple[str, ...]) -> bool:
+    """Has Stripe's prefix and something after it, and no mark of an example value."""
+    lowered = value.lower()
+    rest = next((value[len(p) :] for p in prefixes if value.startswith(p)), "")
+    return len(rest) >= 8 and not any(mark in lowered for mark in PLACEHOLDER_MARKS)
 
 
 def normalise_database_url(url: str) -> str:
@@ -160,10 +181,14 @@ class Settings:
         )
 
     def check_production(self) -> None:
-        """Refuse to run production with secrets anyone could know."""
+        """Refuse to run production with secrets anyone could know, or with no Stripe at all."""
         if self.env != "production":
             return
-        if self.secret_key.lower() in WELL_KNOWN_SECRET_KEYS or len(self.secret_key) < 16:
+        if (
+            self.secret_key.lower() in WELL_KNOWN_SECRET_KEYS
+            or self.secret_key in DEVELOPMENT_SECRETS
+            or len(self.secret_key) < 16
+        ):
             raise ConfigError(
                 "Set SECRET_KEY to a long random value (for example the output of "
                 "`python -c 'import secrets; print(secrets.token_hex(32))'`) "
@@ -173,6 +198,30 @@ class Settings:
             raise ConfigError(
                 "Set STRIPE_WEBHOOK_SECRET to your Stripe webhook endpoint's signing secret "
                 "(whsec_...) before running in production."
+            )
+        if self.stripe_webhook_secret in DEVELOPMENT_SECRETS or not _looks_real(
+            self.stripe_webhook_secret, ("whsec_",)
+        ):
+            raise ConfigError(
+                "STRIPE_WEBHOOK_SECRET is a development or example value; set the signing secret "
+                "`flask --app wsgi donate stripe-setup` printed for your endpoint (whsec_...)."
+            )
+        if not self.stripe_secret_key:
+            raise ConfigError(
+                "Set STRIPE_SECRET_KEY to your Stripe secret key (sk_live_...) before running in "
+                "production: without it nobody can give."
+            )
+        if self.stripe_secret_key in DEVELOPMENT_SECRETS or not _looks_real(
+            self.stripe_secret_key, STRIPE_KEY_PREFIXES
+        ):
+            raise ConfigError(
+                "STRIPE_SECRET_KEY is the local sandbox's, an example value or not a secret key; "
+                "set the secret key from your Stripe dashboard (sk_live_...)."
+            )
+        if self.stripe_api_base and not self.stripe_api_base.startswith("https://"):
+            raise ConfigError(
+                f"STRIPE_API_BASE points at {self.stripe_api_base}, not Stripe; leave it unset "
+                "in production."
             )
 
     def flask_config(self) -> dict[str, Any]:

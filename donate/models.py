@@ -472,3 +472,13 @@ class CurrencyExponent(db.Model):
     __table_args__ = (
         sa.CheckConstraint("display_exponent BETWEEN 0 AND 4", name="exponent_range"),
     )
+
+
+class InstanceSetting(db.Model):
+    """Values this instance keeps for good: its id in Stripe metadata, its portal configuration."""
+
+    __tablename__ = "instance_settings"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(255))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -49,11 +49,49 @@ def test_create_app_refuses_production_with_defaults(monkeypatch):
 def test_production_with_real_secrets_is_accepted(monkeypatch, tmp_path):
     monkeypatch.setenv("DONATE_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "9f2c" * 16)
-    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_live_value")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_3kP9zQ2mVx7LwR4t")
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_live_51Hq8aKc2VnT0pR7s")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.sqlite3'}")
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SECRET_KEY"] == "9f2c" * 16
+
+
+PRODUCTION = {
+    "DONATE_ENV": "production",
+    "SECRET_KEY": "9f2c" * 16,
+    "STRIPE_WEBHOOK_SECRET": "whsec_3kP9zQ2mVx7LwR4t",
+    "STRIPE_SECRET_KEY": "sk_live_51Hq8aKc2VnT0pR7s",
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "sentence"),
+    [
+        ("SECRET_KEY", "dev-insecure-key", "Set SECRET_KEY"),
+        ("SECRET_KEY", "test-secret-key-not-for-production", "Set SECRET_KEY"),
+        ("STRIPE_WEBHOOK_SECRET", "whsec_development_sandbox_secret", "development or example"),
+        ("STRIPE_WEBHOOK_SECRET", "whsec_...", "development or example"),
+        ("STRIPE_WEBHOOK_SECRET", "my-webhook-secret-value", "development or example"),
+        ("STRIPE_SECRET_KEY", "", "Set STRIPE_SECRET_KEY"),
+        ("STRIPE_SECRET_KEY", "sk_test_sandbox", "local sandbox's, an example"),
+        ("STRIPE_SECRET_KEY", "sk_live_...", "local sandbox's, an example"),
+        ("STRIPE_SECRET_KEY", "sk_live_xxxxxxxxxxxxxxxx", "local sandbox's, an example"),
+        ("STRIPE_SECRET_KEY", "pk_live_51Hq8aKc2VnT0pR7s", "local sandbox's, an example"),
+        ("STRIPE_API_BASE", "http://127.0.0.1:12111", "leave it unset in production"),
+    ],
+)
+def test_production_refuses_what_is_not_production(name, value, sentence):
+    settings = Settings.from_environ({**PRODUCTION, name: value})
+    with pytest.raises(ConfigError, match=sentence):
+        settings.check_production()
+
+
+def test_production_accepts_real_looking_stripe_values_and_development_accepts_the_sandbox():
+    Settings.from_environ(PRODUCTION).check_production()
+    Settings.from_environ(
+        {"STRIPE_SECRET_KEY": "sk_test_sandbox", "STRIPE_API_BASE": "http://127.0.0.1:12111"}
+    ).check_production()
 
 
 def test_an_unknown_environment_is_refused():

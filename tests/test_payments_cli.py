@@ -137,3 +137,49 @@ def test_replay_event_refuses_a_bad_id(app, committed_db):
 
 def test_sandbox_dashboard_is_reachable(stripe_sandbox):
     assert requests.get(f"{stripe_sandbox.url}/_sandbox", timeout=10).status_code == 200
+
+
+def test_stripe_setup_portal_only_stores_the_configuration_and_makes_no_endpoint(
+    app, live_server, stripe_sandbox
+):
+    from donate.models import InstanceSetting
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["donate", "stripe-setup", "--portal-only"])
+    assert result.exit_code == 0, result.output
+    assert "webhook" not in result.output.lower()
+    assert _client(stripe_sandbox).v1.webhook_endpoints.list().to_dict()["data"] == []
+    configurations = _client(stripe_sandbox).v1.billing_portal.configurations.list().data
+    stored = db.session.execute(
+        sa.select(InstanceSetting.value).where(InstanceSetting.key == "portal_configuration_test")
+    ).scalar_one()
+    assert [c.id for c in configurations] == [stored]
+
+    again = runner.invoke(args=["donate", "stripe-setup", "--portal-only"])
+    assert again.exit_code == 0, again.output
+    assert f"Updated Customer Portal configuration {stored}" in again.output
+    assert len(_client(stripe_sandbox).v1.billing_portal.configurations.list().data) == 1
+
+
+def test_without_a_portal_configuration_the_donor_gets_a_sentence_not_a_500(
+    app, live_server, stripe_sandbox
+):
+    goal = make_goal(slug="no-portal", maximum_minor=None, monthly_enabled=True)
+    db.session.commit()
+    session_id = checkout_session_id(
+        give(live_server, goal.slug, amount_minor="1500", frequency="monthly")
+    )
+    result = pay(stripe_sandbox, session_id)
+    with requests.Session() as browser:
+        page = browser.get(result["redirect_url"], timeout=30)
+        token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        portal = browser.post(
+            f"{live_server.url}/give/portal",
+            data={"csrf_token": token, "session_id": session_id},
+            allow_redirects=False,
+            timeout=30,
+        )
+    assert portal.status_code == 503
+    assert "Managing a monthly gift online is not set up here yet" in portal.text
+    # Nothing was asked of Stripe's portal: no session, no implicit default configuration.
+    assert _client(stripe_sandbox).v1.billing_portal.configurations.list().data == []

@@ -146,7 +146,9 @@ def test_lost_then_won_dispute(live_server, stripe_sandbox, goal):
     assert settled_totals(stripe_sandbox, goal.id)[0] == 4_000
 
 
-def test_monthly_gift_advance_and_cancel_through_the_portal(live_server, stripe_sandbox, goal):
+def test_monthly_gift_advance_and_cancel_through_the_portal(app, live_server, stripe_sandbox, goal):
+    setup = app.test_cli_runner().invoke(args=["donate", "stripe-setup", "--portal-only"])
+    assert setup.exit_code == 0, setup.output
     session_id = checkout_session_id(
         give(live_server, goal.slug, amount_minor="1500", frequency="monthly")
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -9,12 +10,15 @@ import sqlalchemy as sa
 from flask import current_app
 
 from donate.extensions import db
-from donate.models import EventStatus, Goal, Site, StripeEvent, Subscription, utcnow
+from donate.models import Donation, EventStatus, Goal, Site, StripeEvent, Subscription, utcnow
 from donate.payments.stripe import gateway
 
 # Stripe's statuses of a subscription that still bills the donor.
 LIVE_SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due")
 MISMATCH_WINDOW = timedelta(days=7)
+# Stripe retries a webhook for up to three days; an event parked longer waits for nothing coming.
+STRIPE_RETRY_WINDOW = timedelta(days=3)
+PARKED_SHOWN = 200  # events read to place them on a site; parked ones are few
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,7 @@ class StripeHealth:
     warnings: list[str] = field(default_factory=list)
 
 
-def stripe_health() -> StripeHealth:
+def stripe_health(site: Site | None = None) -> StripeHealth:
     """Last webhook, test or live mode, and warnings a site owner should act on."""
     livemode = gateway().livemode
     last = db.session.execute(
@@ -100,4 +104,66 @@ def stripe_health() -> StripeHealth:
             f"{failed} Stripe event(s) could not be applied and are waiting for a retry; "
             f"`flask --app wsgi donate replay-event EVENT_ID` applies one again."
         )
+    health.warnings.extend(parked_warnings(site))
     return health
+
+
+def parked_warnings(site: Site | None, *, include_unplaced: bool = True) -> list[str]:
+    """Events parked past Stripe's retry window: this site's, and (for the instance's operator)
+    those no site can be told about."""
+    rows = db.session.execute(
+        sa.select(StripeEvent.event_id, StripeEvent.payload)
+        .where(
+            StripeEvent.status == EventStatus.PARKED,
+            StripeEvent.received_at < utcnow() - STRIPE_RETRY_WINDOW,
+        )
+        .order_by(StripeEvent.id)
+        .limit(PARKED_SHOWN)
+    ).all()
+    ours: list[str] = []
+    unplaced: list[str] = []
+    for event_id, payload in rows:
+        site_id = _site_of(payload)
+        if site_id is None:
+            unplaced.append(event_id)
+        elif site is not None and site_id == site.id:
+            ours.append(event_id)
+    advice = (
+        "Stripe stopped retrying after 3 days, so nothing more will arrive for them: run "
+        "`flask --app wsgi donate reconcile`, then `donate replay-event EVENT_ID` for any "
+        "that should count"
+    )
+    warnings = []
+    if ours:
+        warnings.append(
+            f"{len(ours)} Stripe event(s) about gifts to this site have waited more than "
+            f"3 days for a payment we have not seen ({_first(ours)}). {advice}."
+        )
+    if unplaced and include_unplaced:
+        warnings.append(
+            f"{len(unplaced)} Stripe event(s) have waited more than 3 days for a payment we "
+            f"have not seen ({_first(unplaced)}); they may belong to another integration on "
+            f"the same Stripe account. {advice}."
+        )
+    return warnings
+
+
+def _site_of(payload: str) -> int | None:
+    """The site whose donation the event's object names in its metadata, if any."""
+    try:
+        obj = (json.loads(payload).get("data") or {}).get("object") or {}
+        raw = str((obj.get("metadata") or {}).get("donate_donation_id") or "")
+    except (ValueError, AttributeError):
+        return None
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        return None
+    return db.session.execute(
+        sa.select(Goal.site_id)
+        .join(Donation, Donation.goal_id == Goal.id)
+        .where(Donation.id == int(raw))
+    ).scalar_one_or_none()
+
+
+def _first(event_ids: list[str]) -> str:
+    shown = ", ".join(event_ids[:3])
+    return shown + (", ..." if len(event_ids) > 3 else "")

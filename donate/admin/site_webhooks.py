@@ -8,6 +8,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from donate.admin.overview import parked_warnings
 from donate.extensions import db
 from donate.models import Donation, EventStatus, Goal, LedgerEntry, Site, StripeEvent
 from donate.payments.events import METADATA_DONATION_ID
@@ -27,15 +28,18 @@ class SiteWebhookHealth:
     last_event_at: datetime | None
     last_event_type: str | None
     failed_events: int
+    parked: tuple[str, ...] = ()
 
     @property
     def warnings(self) -> list[str]:
-        if not self.failed_events:
-            return []
-        return [
-            f"{self.failed_events} Stripe event(s) about this site's gifts could not be applied "
-            f"and are waiting for a retry; the instance's operator sees them on their overview."
-        ]
+        failed = []
+        if self.failed_events:
+            failed.append(
+                f"{self.failed_events} Stripe event(s) about this site's gifts could not be "
+                f"applied and are waiting for a retry; the instance's operator sees them on "
+                f"their overview."
+            )
+        return failed + list(self.parked)
 
 
 def site_webhook_health(site: Site) -> SiteWebhookHealth:
@@ -59,6 +63,7 @@ def site_webhook_health(site: Site) -> SiteWebhookHealth:
         last_event_at=last[0] if last else None,
         last_event_type=last[1] if last else None,
         failed_events=_failed_events_of(site),
+        parked=tuple(parked_warnings(site, include_unplaced=False)),
     )
 
 

@@ -213,7 +213,7 @@ def overview() -> Page:
         "admin/overview.html",
         lines=lines,
         # Webhook health of the whole instance is the operator's; owners see their site's share.
-        health=stripe_health() if current_user.is_operator else None,
+        health=stripe_health(site) if current_user.is_operator else None,
         site_health=site_webhook_health(site),
         articles=reports.raised_per_article([line.goal.id for line in lines], limit=10),
     )

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import enum
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -30,11 +31,31 @@ from donate.models import (
     Subscription,
     utcnow,
 )
-from donate.payments.stripe import StripeGateway
+from donate.payments.stripe import PaymentProviderError, StripeGateway
 from donate.payments.stripe_data import dig, listed, mapping, object_id, text, whole
 
+log = logging.getLogger(__name__)
 METADATA_DONATION_ID = "donate_donation_id"
 METADATA_INSTANCE = "donate_instance"
+# Events about a payment (a charge, a refund, a dispute) that may come from other integrations.
+_PAYMENT_EVENTS = frozenset(
+    {
+        "charge.succeeded",
+        "charge.refunded",
+        "refund.created",
+        "refund.updated",
+        "refund.failed",
+        "charge.dispute.created",
+        "charge.dispute.updated",
+        "charge.dispute.closed",
+        "charge.dispute.funds_withdrawn",
+        "charge.dispute.funds_reinstated",
+    }
+)
+
+
+def _nothing() -> None:
+    """No hook."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +82,8 @@ class EventApplier:
         self.stripe = stripe_gateway
         # What Stripe's API said about this event, fetched before any database lock is taken.
         self._fetched: dict[tuple[str, str], Any] = {}
+        # Runs once before the first call to Stripe (the inbox commits the stored event there).
+        self.before_stripe_call: Callable[[], None] = _nothing
         self._handlers: dict[str, Callable[[dict[str, Any], str, str], Outcome]] = {
             # A Checkout Session finished: paid now, or waiting for a delayed method.
             "checkout.session.completed": self._on_session_completed,
@@ -94,24 +117,126 @@ class EventApplier:
         """Whether we apply this type of event at all."""
         return event_type in self._handlers
 
-    def prefetch(self, event_type: str, obj: dict[str, Any]) -> None:
-        """Ask Stripe now for what applying will need, so no lock is held while it answers."""
-        if event_type == "charge.refunded":
+    def prefetch(self, event_type: str, obj: dict[str, Any]) -> Outcome | None:
+        """Ask Stripe now for what applying will need, so no lock is held while it answers.
+
+        Our own tables are read first, so an event about a payment we know costs no call. The
+        answer is an outcome when Stripe gave positive evidence that the event is not ours (the
+        object is another instance's, or Stripe has no such object); else None. Network failures
+        raise PaymentProviderError: the caller keeps the event for a retry.
+        """
+        if event_type in _PAYMENT_EVENTS:
+            return self._prefetch_payment_event(event_type, obj)
+        if event_type == "invoice.paid":
+            return self._prefetch_invoice(obj)
+        return None
+
+    def _ask(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Call Stripe, after the caller's hook (the inbox commits the stored event first)."""
+        hook, self.before_stripe_call = self.before_stripe_call, _nothing
+        hook()
+        return call(*args, **kwargs)
+
+    def _prefetch_payment_event(self, event_type: str, obj: dict[str, Any]) -> Outcome | None:
+        if event_type == "charge.succeeded" or event_type == "charge.refunded":
+            payment_intent_id = object_id(dig(obj, "payment_intent"))
             charge_id = text(obj, "id")
-            if charge_id and not listed(obj, "refunds"):
-                # Since API 2022-11-15 a charge no longer lists its refunds.
-                refunds = listed(self.stripe.list_refunds(charge=charge_id), "data")
-                self._fetched[("refunds", charge_id)] = refunds
-        elif event_type == "invoice.paid":
-            invoice_id = text(obj, "id")
-            if invoice_id:
-                self._fetched[("invoice", invoice_id)] = self._fetch_invoice_payment(
-                    obj, invoice_id
-                )
-            subscription_id, metadata = _invoice_subscription(obj)
-            if subscription_id and METADATA_DONATION_ID not in metadata:
-                subscription = self.stripe.retrieve_subscription(subscription_id)
-                self._fetched[("subscription", subscription_id)] = mapping(subscription, "metadata")
+        else:
+            payment_intent_id = object_id(dig(obj, "payment_intent"))
+            charge_id = object_id(dig(obj, "charge"))
+        if self._find_payment(payment_intent_id, charge_id) is None:
+            try:
+                return self._foreign_payment(payment_intent_id, charge_id, obj)
+            except PaymentProviderError as error:
+                if error.missing:
+                    return not_ours(f"Stripe has no such payment ({error}).")
+                # Parked, so kept: applied if the payment turns out ours, else shown as waiting.
+                log.warning("Could not ask Stripe whose %s is: %s", payment_intent_id, error)
+                return None
+        if event_type == "charge.refunded" and charge_id and not listed(obj, "refunds"):
+            # Since API 2022-11-15 a charge no longer lists its refunds.
+            refunds = listed(self._ask(self.stripe.list_refunds, charge=charge_id), "data")
+            self._fetched[("refunds", charge_id)] = refunds
+        return None
+
+    def _foreign_payment(
+        self, payment_intent_id: str | None, charge_id: str | None, obj: dict[str, Any]
+    ) -> Outcome | None:
+        """Positive evidence that a payment we have not seen is not ours, else None (park it).
+
+        Charges, refunds and disputes of monthly instalments carry no metadata of ours, so a
+        payment without it is ours only when an invoice of one of our subscriptions made it.
+        """
+        verdict = self._metadata_verdict(mapping(obj, "metadata"))
+        if verdict is not None:
+            return None if verdict else not_ours("The payment is another instance's.")
+        if not payment_intent_id and charge_id:
+            charge = self._ask(self.stripe.retrieve_charge, charge_id)
+            payment_intent_id = object_id(dig(charge, "payment_intent"))
+            verdict = self._metadata_verdict(mapping(charge, "metadata"))
+            if verdict is not None:
+                return None if verdict else not_ours("The payment is another instance's.")
+        if not payment_intent_id:
+            return not_ours("The payment has no PaymentIntent: donate did not open it.")
+        intent = self._ask(self.stripe.retrieve_payment_intent, payment_intent_id)
+        verdict = self._metadata_verdict(mapping(intent, "metadata"))
+        if verdict is not None:
+            return None if verdict else not_ours("The payment is another instance's.")
+        for payment in self._ask(self.stripe.invoice_payments_of, payment_intent_id):
+            invoice = dig(payment, "invoice")
+            if isinstance(invoice, dict) and self._invoice_verdict(invoice) is None:
+                return None
+        return not_ours("The payment was not made by donate (no gift or instalment of ours).")
+
+    def _metadata_verdict(self, metadata: dict[str, Any]) -> bool | None:
+        """True for our metadata, False for another instance's, None when it names no instance."""
+        instance = text(metadata, METADATA_INSTANCE)
+        if instance:
+            return instance == self.stripe.namespace
+        return True if text(metadata, METADATA_DONATION_ID) else None
+
+    def _prefetch_invoice(self, invoice: dict[str, Any]) -> Outcome | None:
+        verdict = self._invoice_verdict(invoice)
+        if verdict is not None:
+            return verdict
+        invoice_id = text(invoice, "id")
+        if invoice_id:
+            self._invoice_payment(invoice, invoice_id)
+        return None
+
+    def _invoice_verdict(self, invoice: dict[str, Any]) -> Outcome | None:
+        """Not ours, with the evidence, or None when the invoice's subscription is ours."""
+        subscription_id, metadata = _invoice_subscription(invoice)
+        if not subscription_id:
+            return not_ours("The invoice is not for a subscription.")
+        known = db.session.execute(
+            sa.select(Subscription.id).where(Subscription.stripe_subscription_id == subscription_id)
+        ).first()
+        if known is not None:
+            return None
+        verdict = self._metadata_verdict(metadata)
+        if verdict is None:
+            try:
+                subscription = self._ask(self.stripe.retrieve_subscription, subscription_id)
+            except PaymentProviderError as error:
+                if error.missing:
+                    return not_ours(f"Stripe has no subscription {subscription_id}.")
+                raise
+            metadata = mapping(subscription, "metadata")
+            self._fetched[("subscription", subscription_id)] = metadata
+            verdict = self._metadata_verdict(metadata)
+        if not verdict:
+            return not_ours("The invoice is not for a monthly gift opened by donate.")
+        return None
+
+    def _invoice_payment(
+        self, invoice: dict[str, Any], invoice_id: str
+    ) -> tuple[str | None, str | None]:
+        """The PaymentIntent and charge of a paid invoice, asked of Stripe once per applier."""
+        key = ("invoice", invoice_id)
+        if key not in self._fetched:
+            self._fetched[key] = self._fetch_invoice_payment(invoice, invoice_id)
+        return cast(tuple[str | None, str | None], self._fetched[key])
 
     def apply(self, event: dict[str, Any]) -> Outcome:
         """Apply one verified event; unknown, foreign or other-mode events change nothing."""
@@ -168,15 +293,17 @@ class EventApplier:
         reference = text(session, "client_reference_id")
         if donation is None or (reference and reference != raw_id):
             return None
+        # Each must be there and match what we asked Stripe for: a signed event naming only our
+        # donation id must not settle a gift of another amount, currency or session.
         session_id = text(session, "id")
         linked = donation.stripe_checkout_session_id
-        if linked and session_id and linked != session_id:
+        if not session_id or (linked and linked != session_id):
             return None
         currency = text(session, "currency")
-        if currency and currency.upper() != donation.currency:
+        if not currency or currency.upper() != donation.currency:
             return None
         total = whole(session, "amount_total")
-        if total is not None and _to_minor(total, donation.currency) != donation.amount_minor:
+        if total is None or _to_minor(total, donation.currency) != donation.amount_minor:
             return None
         return donation
 
@@ -514,9 +641,7 @@ class EventApplier:
             subscription = self._upsert_subscription(
                 subscription_id, donation=first, customer_id=customer_id, status="active"
             )
-        if ("invoice", invoice_id) not in self._fetched:
-            self.prefetch("invoice.paid", invoice)
-        payment_intent_id, charge_id = self._fetched[("invoice", invoice_id)]
+        payment_intent_id, charge_id = self._invoice_payment(invoice, invoice_id)
         already = db.session.execute(
             sa.select(Donation.id).where(Donation.stripe_invoice_id == invoice_id)
         ).first()
@@ -558,16 +683,17 @@ class EventApplier:
         self, invoice: dict[str, Any], invoice_id: str
     ) -> tuple[str | None, str | None]:
         """The PaymentIntent and charge of a paid invoice, from its payments."""
-        payments = listed(invoice, "payments") or self.stripe.list_invoice_payments(invoice_id)
+        payments = listed(invoice, "payments") or self._ask(
+            self.stripe.list_invoice_payments, invoice_id
+        )
         for payment in payments:
             if text(payment, "status") not in (None, "paid"):
                 continue
             payment_intent_id = object_id(dig(payment, "payment", "payment_intent"))
             charge_id = object_id(dig(payment, "payment", "charge"))
             if payment_intent_id and not charge_id:
-                charge_id = object_id(
-                    dig(self.stripe.retrieve_payment_intent(payment_intent_id), "latest_charge")
-                )
+                intent = self._ask(self.stripe.retrieve_payment_intent, payment_intent_id)
+                charge_id = object_id(dig(intent, "latest_charge"))
             if payment_intent_id or charge_id:
                 return payment_intent_id, charge_id
         return None, None

@@ -45,12 +45,16 @@ def _store(event: dict[str, Any], payload: str) -> None:
 
 
 def receive(event: dict[str, Any], payload: str, applier: EventApplier) -> Receipt:
-    """Store, claim and apply one verified event in a single transaction; 5xx asks for a retry.
+    """Store, claim and apply one verified event; 5xx asks for a retry.
 
-    Concurrent copies of one event serialise on the stored row (FOR UPDATE on PostgreSQL, the
-    write lock on SQLite): the first applies it, the others find it processed and change nothing.
+    The event is stored before anything else. When applying it needs Stripe's API, the stored
+    row is committed first, so a slow or unreachable Stripe can cost a retry but never the event,
+    and no lock waits on the network. Concurrent copies of one event serialise on the stored row
+    (FOR UPDATE on PostgreSQL, the write lock on SQLite): the first applies it, the others find
+    it done and change nothing.
     """
     event_id = text(event, "id") or ""
+    event_type = text(event, "type") or ""
     try:
         done = db.session.execute(
             sa.select(StripeEvent.status).where(
@@ -60,10 +64,14 @@ def receive(event: dict[str, Any], payload: str, applier: EventApplier) -> Recei
         if done is not None:
             db.session.rollback()
             return Receipt(200, f"{event_id} was already {done.value}.")
-        # Stripe's API is asked before any row is written, so no lock waits on the network.
-        if applier.handles(text(event, "type") or "") and not applier.livemode_mismatch(event):
-            applier.prefetch(text(event, "type") or "", mapping(event, "data", "object"))
         _store(event, payload)
+        verdict = None
+        if applier.handles(event_type) and not applier.livemode_mismatch(event):
+            applier.before_stripe_call = db.session.commit
+            try:
+                verdict = applier.prefetch(event_type, mapping(event, "data", "object"))
+            finally:
+                applier.before_stripe_call = _no_commit
         row = db.session.execute(
             sa.select(StripeEvent)
             .where(StripeEvent.event_id == event_id)
@@ -74,8 +82,11 @@ def receive(event: dict[str, Any], payload: str, applier: EventApplier) -> Recei
             db.session.commit()
             return Receipt(200, f"{event_id} was already {row.status.value}.")
         row.attempts += 1
-        with db.session.begin_nested():
-            outcome = applier.apply(event)
+        if verdict is None:
+            with db.session.begin_nested():
+                outcome = applier.apply(event)
+        else:
+            outcome = verdict
         row.status = outcome.status
         row.parked_on = outcome.parked_on
         row.error = outcome.note if outcome.status == EventStatus.IGNORED else None
@@ -87,6 +98,10 @@ def receive(event: dict[str, Any], payload: str, applier: EventApplier) -> Recei
         log.exception("Applying Stripe event %s failed", event_id)
         _record_failure(event, payload, error)
         return Receipt(500, f"{event_id} could not be applied; Stripe will retry.")
+
+
+def _no_commit() -> None:
+    """Later calls to Stripe (while applying) must not commit half an event."""
 
 
 def _record_failure(event: dict[str, Any], payload: str, error: Exception) -> None:

@@ -6,19 +6,22 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 
 from donate import ledger
 from donate.extensions import db
-from donate.models import EventStatus, Goal
+from donate.models import EventStatus, Goal, StripeEvent, Subscription
 from donate.payments import inbox
 from donate.payments.events import EventApplier
-from donate.payments.stripe import StripeGateway
+from donate.payments.stripe import PaymentProviderError, StripeGateway
 from donate.payments.stripe_data import listed, text
 
 CAUSE = "reconcile"
+# A subscription as Stripe has it now is applied through the webhook's own handler.
+SUBSCRIPTION_EVENT = "customer.subscription.updated"
 
 
 @dataclass
@@ -28,6 +31,13 @@ class ReconcileReport:
     seen: dict[str, int] = field(default_factory=dict)
     applied: dict[str, int] = field(default_factory=dict)
     drift: list[ledger.Drift] = field(default_factory=list)
+    # Stored events that could not be applied (failed, or received and never applied).
+    failed_events: list[str] = field(default_factory=list)
+
+    @property
+    def agrees(self) -> bool:
+        """Stripe and we agree: no drift was found and no event is left unapplied."""
+        return not self.drift and not self.failed_events
 
     def count(self, kind: str, applied: bool) -> None:
         self.seen[kind] = self.seen.get(kind, 0) + 1
@@ -79,26 +89,95 @@ def reconcile(
             if event_type is None:
                 report.count(kind, applied=False)
                 continue
-            db.session.rollback()  # end the read transaction: no lock while Stripe answers
-            applier.prefetch(event_type, obj)
-            before = _totals_version()
-            with db.session.begin_nested():
-                outcome = applier.apply_object(event_type, obj, cause=CAUSE)
-            report.count(
-                kind,
-                applied=outcome.status == EventStatus.PROCESSED and _totals_version() != before,
-            )
-            db.session.commit()
+            report.count(kind, applied=_apply(applier, event_type, obj, _totals_version))
+    seen_subscriptions: set[str] = set()
+    for subscription in _pages(stripe.list_subscriptions, created_gte):
+        on_item("subscription")
+        stripe_id = text(subscription, "id") or ""
+        seen_subscriptions.add(stripe_id)
+        applied = _apply(
+            applier, SUBSCRIPTION_EVENT, subscription, partial(_subscription_state, stripe_id)
+        )
+        report.count("subscription", applied=applied)
+    for stripe_id in _open_subscriptions(exclude=seen_subscriptions):
+        on_item("subscription")
+        db.session.rollback()
+        try:
+            subscription = stripe.retrieve_subscription(stripe_id)
+        except PaymentProviderError as error:
+            if not error.missing:
+                raise
+            report.count("subscription", applied=False)
+            continue
+        applied = _apply(
+            applier, SUBSCRIPTION_EVENT, subscription, partial(_subscription_state, stripe_id)
+        )
+        report.count("subscription", applied=applied)
     for event in _pages(stripe.list_undelivered_events, created_gte):
         on_item("undelivered event")
         receipt = inbox.receive(event, json.dumps(event), applier)
         report.count("undelivered event", applied=receipt.http_status == 200)
+    for _event_id, payload in _unapplied_events():
+        on_item("stored event")
+        receipt = inbox.receive(json.loads(payload), payload, applier)
+        report.count("stored event", applied=receipt.http_status == 200)
     for goal in db.session.execute(sa.select(Goal).order_by(Goal.id)).scalars().all():
         drift = ledger.recount(goal, cause=CAUSE)
         if drift.found:
             report.drift.append(drift)
     db.session.commit()
+    report.failed_events = [event_id for event_id, _payload in _unapplied_events()]
+    db.session.rollback()
     return report
+
+
+def _unapplied_events() -> list[tuple[str, str]]:
+    """Stored events that failed, or were stored and never applied (Stripe was unreachable)."""
+    rows = db.session.execute(
+        sa.select(StripeEvent.event_id, StripeEvent.payload)
+        .where(StripeEvent.status.in_((EventStatus.FAILED, EventStatus.RECEIVED)))
+        .order_by(StripeEvent.id)
+    ).all()
+    db.session.rollback()
+    return [(event_id, payload) for event_id, payload in rows]
+
+
+def _apply(
+    applier: EventApplier, event_type: str, obj: dict[str, Any], state: Callable[[], object]
+) -> bool:
+    """Apply one object as its event would; True when it changed what `state` reads."""
+    db.session.rollback()  # end the read transaction: no lock while Stripe answers
+    verdict = applier.prefetch(event_type, obj)
+    if verdict is not None:
+        return False
+    before = state()
+    with db.session.begin_nested():
+        outcome = applier.apply_object(event_type, obj, cause=CAUSE)
+    changed = outcome.status == EventStatus.PROCESSED and state() != before
+    db.session.commit()
+    return changed
+
+
+def _subscription_state(stripe_id: str) -> object:
+    """What reconciling a subscription can change on our row for it."""
+    return db.session.execute(
+        sa.select(
+            Subscription.status,
+            Subscription.cancel_at_period_end,
+            Subscription.current_period_end,
+            Subscription.canceled_at,
+        ).where(Subscription.stripe_subscription_id == stripe_id)
+    ).first()
+
+
+def _open_subscriptions(*, exclude: set[str]) -> list[str]:
+    """Our subscriptions Stripe may have moved on since (anything not yet canceled)."""
+    ids = db.session.execute(
+        sa.select(Subscription.stripe_subscription_id)
+        .where(Subscription.status != "canceled")
+        .order_by(Subscription.id)
+    ).scalars()
+    return [stripe_id for stripe_id in ids if stripe_id not in exclude]
 
 
 def _session_event_type(session: dict[str, Any]) -> str | None:

@@ -6,8 +6,8 @@ failure is a PaymentProviderError, so nothing else in the app depends on the lib
 
 from __future__ import annotations
 
-import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -48,10 +48,14 @@ WEBHOOK_EVENTS = [
 class PaymentProviderError(RuntimeError):
     """Stripe refused or could not be reached; `user_message` is safe to show a donor."""
 
-    def __init__(self, message: str, *, user_message: str, retryable: bool) -> None:
+    def __init__(
+        self, message: str, *, user_message: str, retryable: bool, missing: bool = False
+    ) -> None:
         super().__init__(message)
         self.user_message = user_message
         self.retryable = retryable
+        # Stripe answered `resource_missing`: the object does not exist on this account and mode.
+        self.missing = missing
 
 
 class InvalidSignature(ValueError):
@@ -90,7 +94,13 @@ def _wrap(error: stripe.StripeError) -> PaymentProviderError:
         f"{type(error).__name__}: {error.user_message or error}",
         user_message=user_message,
         retryable=retryable,
+        missing=error.code == "resource_missing",
     )
+
+
+def _plain(resource: Any) -> dict[str, Any]:
+    """Stripe's JSON as plain values: decimal-string fields stay strings, as in webhooks."""
+    return cast(dict[str, Any], resource.to_dict(for_json=True))
 
 
 # Stripe Checkout's supported locales; anything else falls back to the browser's ("auto").
@@ -115,11 +125,15 @@ class StripeGateway:
     """Stripe's API as this app uses it, through one configured client."""
 
     def __init__(
-        self, api_key: str, *, api_base: str = "", timeout: float = 20.0, namespace: str = ""
+        self,
+        api_key: str,
+        *,
+        api_base: str = "",
+        timeout: float = 20.0,
+        namespace: str | Callable[[], str] = "",
     ) -> None:
         self.api_key = api_key
-        # Tells our sessions from another donate instance's on a shared Stripe account.
-        self.namespace = namespace
+        self._namespace = namespace
         base_addresses: dict[str, str] = {"api": api_base} if api_base else {}
         self._client = stripe.StripeClient(
             api_key,
@@ -127,6 +141,11 @@ class StripeGateway:
             max_network_retries=MAX_NETWORK_RETRIES,
             http_client=stripe.RequestsClient(timeout=timeout),
         )
+
+    @property
+    def namespace(self) -> str:
+        """Tells our objects from another donate instance's on a shared Stripe account."""
+        return self._namespace() if callable(self._namespace) else self._namespace
 
     @property
     def livemode(self) -> bool:
@@ -137,8 +156,9 @@ class StripeGateway:
 
     def create_checkout_session(self, request: CheckoutRequest) -> dict[str, Any]:
         """Open a Checkout Session for one pending donation, idempotent on the donation id."""
+        namespace = self.namespace
         metadata = {
-            "donate_instance": self.namespace,
+            "donate_instance": namespace,
             "donate_donation_id": str(request.donation_id),
             "donate_goal": request.goal_slug,
             "donate_source": (request.source_url or "")[:500],
@@ -170,11 +190,11 @@ class StripeGateway:
         try:
             session = self._client.v1.checkout.sessions.create(
                 params,
-                {"idempotency_key": f"donation-{self.namespace}-{request.donation_id}-checkout"},
+                {"idempotency_key": f"donation-{namespace}-{request.donation_id}-checkout"},
             )
         except stripe.StripeError as error:
             raise _wrap(error) from error
-        return session.to_dict()
+        return _plain(session)
 
     def retrieve_checkout_session(self, session_id: str) -> dict[str, Any]:
         """Read a session as Stripe has it now, with its PaymentIntent expanded."""
@@ -184,7 +204,7 @@ class StripeGateway:
             )
         except stripe.StripeError as error:
             raise _wrap(error) from error
-        return session.to_dict()
+        return _plain(session)
 
     def list_checkout_sessions(
         self, *, created_gte: int | None = None, starting_after: str | None = None
@@ -196,7 +216,7 @@ class StripeGateway:
         if starting_after:
             params["starting_after"] = starting_after
         try:
-            return self._client.v1.checkout.sessions.list(params).to_dict()
+            return _plain(self._client.v1.checkout.sessions.list(params))
         except stripe.StripeError as error:
             raise _wrap(error) from error
 
@@ -205,7 +225,7 @@ class StripeGateway:
     def retrieve_payment_intent(self, payment_intent_id: str) -> dict[str, Any]:
         """A PaymentIntent, for its latest charge."""
         try:
-            return self._client.v1.payment_intents.retrieve(payment_intent_id).to_dict()
+            return _plain(self._client.v1.payment_intents.retrieve(payment_intent_id))
         except stripe.StripeError as error:
             raise _wrap(error) from error
 
@@ -225,7 +245,7 @@ class StripeGateway:
         if starting_after:
             params["starting_after"] = starting_after
         try:
-            return self._client.v1.refunds.list(params).to_dict()
+            return _plain(self._client.v1.refunds.list(params))
         except stripe.StripeError as error:
             raise _wrap(error) from error
 
@@ -240,9 +260,9 @@ class StripeGateway:
         if amount_stripe is not None:
             params["amount"] = amount_stripe
         try:
-            return self._client.v1.refunds.create(
-                params, {"idempotency_key": idempotency_key}
-            ).to_dict()
+            return _plain(
+                self._client.v1.refunds.create(params, {"idempotency_key": idempotency_key})
+            )
         except stripe.StripeError as error:
             raise _wrap(error) from error
 
@@ -256,7 +276,7 @@ class StripeGateway:
         if starting_after:
             params["starting_after"] = starting_after
         try:
-            return self._client.v1.disputes.list(params).to_dict()
+            return _plain(self._client.v1.disputes.list(params))
         except stripe.StripeError as error:
             raise _wrap(error) from error
 
@@ -268,7 +288,7 @@ class StripeGateway:
             page = self._client.v1.invoice_payments.list({"invoice": invoice_id, "limit": 10})
         except stripe.StripeError as error:
             raise _wrap(error) from error
-        return list(page.to_dict().get("data") or [])
+        return list(_plain(page).get("data") or [])
 
     def list_invoices(
         self, *, created_gte: int | None = None, starting_after: str | None = None
@@ -280,23 +300,65 @@ class StripeGateway:
         if starting_after:
             params["starting_after"] = starting_after
         try:
-            return self._client.v1.invoices.list(params).to_dict()
+            return _plain(self._client.v1.invoices.list(params))
         except stripe.StripeError as error:
             raise _wrap(error) from error
 
     def retrieve_subscription(self, subscription_id: str) -> dict[str, Any]:
         """A subscription with its metadata, when an invoice arrives before its session."""
         try:
-            return self._client.v1.subscriptions.retrieve(subscription_id).to_dict()
+            return _plain(self._client.v1.subscriptions.retrieve(subscription_id))
         except stripe.StripeError as error:
             raise _wrap(error) from error
 
-    def create_portal_session(self, *, customer: str, return_url: str) -> dict[str, Any]:
-        """A Customer Portal link where a monthly donor can cancel."""
+    def list_subscriptions(
+        self, *, created_gte: int | None = None, starting_after: str | None = None
+    ) -> dict[str, Any]:
+        """One page of subscriptions of any status since a time, for reconciliation."""
+        params: stripe.params.SubscriptionListParams = {"limit": 100, "status": "all"}
+        if created_gte is not None:
+            params["created"] = {"gte": created_gte}
+        if starting_after:
+            params["starting_after"] = starting_after
         try:
-            return self._client.v1.billing_portal.sessions.create(
-                {"customer": customer, "return_url": return_url}
-            ).to_dict()
+            return _plain(self._client.v1.subscriptions.list(params))
+        except stripe.StripeError as error:
+            raise _wrap(error) from error
+
+    def invoice_payments_of(self, payment_intent_id: str) -> list[dict[str, Any]]:
+        """The invoice payments a PaymentIntent made, with their invoices: is it an instalment?"""
+        try:
+            page = self._client.v1.invoice_payments.list(
+                {
+                    "payment": {"type": "payment_intent", "payment_intent": payment_intent_id},
+                    "limit": 10,
+                    "expand": ["data.invoice"],
+                }
+            )
+        except stripe.StripeError as error:
+            raise _wrap(error) from error
+        return list(_plain(page).get("data") or [])
+
+    def retrieve_charge(self, charge_id: str) -> dict[str, Any]:
+        """A charge, for the PaymentIntent of a dispute or refund that names only the charge."""
+        try:
+            return _plain(self._client.v1.charges.retrieve(charge_id))
+        except stripe.StripeError as error:
+            raise _wrap(error) from error
+
+    def create_portal_session(
+        self, *, customer: str, return_url: str, configuration: str
+    ) -> dict[str, Any]:
+        """A Customer Portal link where a monthly donor can cancel, with our configuration.
+
+        Without `configuration` Stripe uses the account's default one, which the API cannot set.
+        """
+        try:
+            return _plain(
+                self._client.v1.billing_portal.sessions.create(
+                    {"customer": customer, "return_url": return_url, "configuration": configuration}
+                )
+            )
         except stripe.StripeError as error:
             raise _wrap(error) from error
 
@@ -312,28 +374,28 @@ class StripeGateway:
         if starting_after:
             params["starting_after"] = starting_after
         try:
-            return self._client.v1.events.list(params).to_dict()
+            return _plain(self._client.v1.events.list(params))
         except stripe.StripeError as error:
             raise _wrap(error) from error
 
     def retrieve_event(self, event_id: str) -> dict[str, Any]:
         """One event as Stripe stored it."""
         try:
-            return self._client.v1.events.retrieve(event_id).to_dict()
+            return _plain(self._client.v1.events.retrieve(event_id))
         except stripe.StripeError as error:
             raise _wrap(error) from error
 
     def upsert_webhook_endpoint(self, url: str) -> tuple[dict[str, Any], bool]:
         """Create our endpoint, or update the one at this URL; True when it was created."""
         try:
-            existing = self._client.v1.webhook_endpoints.list({"limit": 100}).to_dict()
+            existing = _plain(self._client.v1.webhook_endpoints.list({"limit": 100}))
             for endpoint in existing.get("data") or []:
                 if endpoint.get("url") == url:
                     updated = self._client.v1.webhook_endpoints.update(
                         endpoint["id"],
                         {"enabled_events": cast(Any, WEBHOOK_EVENTS), "disabled": False},
                     )
-                    return updated.to_dict(), False
+                    return _plain(updated), False
             created = self._client.v1.webhook_endpoints.create(
                 {
                     "url": url,
@@ -344,7 +406,7 @@ class StripeGateway:
             )
         except stripe.StripeError as error:
             raise _wrap(error) from error
-        return created.to_dict(), True
+        return _plain(created), True
 
     def upsert_portal_configuration(self, return_url: str) -> tuple[dict[str, Any], bool]:
         """A Customer Portal that lets donors cancel at the end of the period and sign in later."""
@@ -354,7 +416,7 @@ class StripeGateway:
             "payment_method_update": {"enabled": True},
         }
         try:
-            existing = self._client.v1.billing_portal.configurations.list({"limit": 100}).to_dict()
+            existing = _plain(self._client.v1.billing_portal.configurations.list({"limit": 100}))
             for configuration in existing.get("data") or []:
                 if (configuration.get("metadata") or {}).get("donate") == "portal":
                     updated = self._client.v1.billing_portal.configurations.update(
@@ -365,7 +427,7 @@ class StripeGateway:
                             "default_return_url": return_url,
                         },
                     )
-                    return updated.to_dict(), False
+                    return _plain(updated), False
             created = self._client.v1.billing_portal.configurations.create(
                 {
                     "features": features,
@@ -376,7 +438,7 @@ class StripeGateway:
             )
         except stripe.StripeError as error:
             raise _wrap(error) from error
-        return created.to_dict(), True
+        return _plain(created), True
 
 
 def verify_event(payload: bytes, signature_header: str | None, secret: str) -> dict[str, Any]:
@@ -425,12 +487,13 @@ def gateway(app: Flask | None = None) -> StripeGateway:
             app.config["STRIPE_SECRET_KEY"] or "sk_test_unconfigured",
             api_base=app.config["STRIPE_API_BASE"],
             timeout=float(app.config.get("STRIPE_TIMEOUT_SECONDS", 20)),
-            namespace=instance_namespace(app.config["PUBLIC_URL"]),
+            namespace=_stored_instance_id,
         )
         app.extensions["donate.stripe"] = existing
     return existing
 
 
-def instance_namespace(public_url: str) -> str:
-    """A short, stable name for this instance, derived from where readers reach it."""
-    return hashlib.sha256(public_url.rstrip("/").encode()).hexdigest()[:12]
+def _stored_instance_id() -> str:
+    from donate.payments.instance import instance_id
+
+    return instance_id()

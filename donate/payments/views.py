@@ -23,11 +23,17 @@ from donate.goal_view import BadLocale, PublicGoal, find_public_goal, parse_loca
 from donate.origins import origin_of
 from donate.payments import checkout
 from donate.payments.events import EventApplier
+from donate.payments.instance import portal_configuration
 from donate.payments.stripe import PaymentProviderError, gateway
 from donate.widget.amount_input import explain_amount_error
 from donate.widget.views import render_full_widget
 
 give = Blueprint("give", __name__)
+
+PORTAL_NOT_SET_UP = (
+    "Managing a monthly gift online is not set up here yet. Please write to us and we will "
+    "cancel or change your monthly gift for you."
+)
 
 
 def _per_ip_and_goal() -> str:
@@ -159,15 +165,21 @@ def customer_portal():  # noqa: ANN201
     session_id = (request.form.get("session_id") or "").strip()
     if not session_id.startswith("cs_"):
         abort(400, description="This link is missing its payment reference.")
+    stripe = gateway()
+    configuration = portal_configuration(stripe.livemode)
+    if not configuration:
+        current_app.logger.warning("No Customer Portal configuration: run stripe-setup.")
+        return render_template("give/problem.html", message=PORTAL_NOT_SET_UP, back=None), 503
     try:
-        session = gateway().retrieve_checkout_session(session_id)
+        session = stripe.retrieve_checkout_session(session_id)
         customer = session.get("customer")
         customer_id = customer if isinstance(customer, str) else (customer or {}).get("id")
         if not customer_id:
             abort(404, description="We could not find the monthly gift to manage.")
-        portal = gateway().create_portal_session(
+        portal = stripe.create_portal_session(
             customer=customer_id,
             return_url=current_app.config["PUBLIC_URL"] + url_for("public.home"),
+            configuration=configuration,
         )
     except PaymentProviderError as error:
         return render_template("give/problem.html", message=error.user_message, back=None), 502
