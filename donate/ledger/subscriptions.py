@@ -31,6 +31,7 @@ def move_subscription(
     )
     if moved:
         subscription.status = reported
-    if reported == SubscriptionStatus.INCOMPLETE_EXPIRED and first_donation_id is not None:
+    expired = subscription.status == SubscriptionStatus.INCOMPLETE_EXPIRED
+    if expired and first_donation_id is not None:
         close_pending_donation(first_donation_id, DonationState.EXPIRED, cause=cause)
     return moved
