@@ -92,7 +92,7 @@ lint: $(STAMP)
 	$(PY) -m ruff check donate sandbox tests bench
 
 typecheck: $(STAMP)
-	$(PY) -m mypy --follow-imports=silent donate/payments
+	$(PY) -m mypy --follow-imports=silent donate/payments donate/ledger
 
 bench: $(STAMP)
 	@ls bench/*.py >/dev/null 2>&1 && for script in bench/*.py; do $(PY) $$script || exit 1; done

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -86,6 +87,11 @@ class DonationState(enum.StrEnum):
 
 
 class RefundStatus(enum.StrEnum):
+    # Ours: asked for from the dashboard, Stripe's answer not known yet (the amount is reserved).
+    REQUESTED = "requested"
+    # Ours: Stripe refused the request or has no record of it; nothing was refunded.
+    REFUSED = "refused"
+    # Stripe's.
     PENDING = "pending"
     REQUIRES_ACTION = "requires_action"
     SUCCEEDED = "succeeded"
@@ -101,7 +107,22 @@ class DisputeStatus(enum.StrEnum):
     UNDER_REVIEW = "under_review"
     WON = "won"
     LOST = "lost"
+    APPEAL_NEEDS_RESPONSE = "appeal_needs_response"
+    APPEAL_UNDER_REVIEW = "appeal_under_review"
     PREVENTED = "prevented"
+
+
+class SubscriptionStatus(enum.StrEnum):
+    """Stripe's eight subscription statuses, exactly as its API spells them."""
+
+    INCOMPLETE = "incomplete"
+    INCOMPLETE_EXPIRED = "incomplete_expired"
+    TRIALING = "trialing"
+    ACTIVE = "active"
+    PAST_DUE = "past_due"
+    CANCELED = "canceled"
+    UNPAID = "unpaid"
+    PAUSED = "paused"
 
 
 class EventStatus(enum.StrEnum):
@@ -256,7 +277,9 @@ class Subscription(db.Model):
     goal_id: Mapped[int] = mapped_column(sa.ForeignKey("goals.id", ondelete="RESTRICT"), index=True)
     stripe_subscription_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
     stripe_customer_id: Mapped[str | None] = mapped_column(sa.String(255), index=True)
-    status: Mapped[str] = mapped_column(sa.String(32), default="incomplete")
+    status: Mapped[SubscriptionStatus] = mapped_column(
+        str_enum(SubscriptionStatus, "subscription_status"), default=SubscriptionStatus.INCOMPLETE
+    )
     amount_minor: Mapped[int] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(sa.String(3))
     cancel_at_period_end: Mapped[bool] = mapped_column(default=False)
@@ -325,12 +348,15 @@ class Donation(db.Model):
         sa.Index("ix_donations_goal_state_created", "goal_id", "state", "created_at"),
     )
 
+    @hybrid_property
+    def kept_minor(self) -> int:
+        """The amount less what refunds and disputes took off: the one place this sum is written."""
+        return self.amount_minor - self.refunded_minor - self.disputed_minor
+
     @property
     def net_minor(self) -> int:
         """What this gift adds to the goal: its amount less refunds and lost disputes."""
-        if self.state != DonationState.SUCCEEDED:
-            return 0
-        return self.amount_minor - self.refunded_minor - self.disputed_minor
+        return self.kept_minor if self.state == DonationState.SUCCEEDED else 0
 
 
 class GoalDonor(db.Model):
@@ -354,6 +380,8 @@ class Refund(db.Model):
         sa.ForeignKey("donations.id", ondelete="RESTRICT"), index=True
     )
     stripe_refund_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    # A dashboard request's idempotency key: one row per key, however often the form is sent.
+    request_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     amount_minor: Mapped[int] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(sa.String(3))
     status: Mapped[RefundStatus] = mapped_column(str_enum(RefundStatus, "refund_status"))

@@ -81,10 +81,11 @@ def test_a_refund_is_sent_to_stripe_with_a_key_from_our_ids(client, dashboard, f
             "amount_stripe": 1_250,
             "idempotency_key": f"refund-{gift.id}-{key}",
             "reason": "duplicate",
+            "refund_row_id": db.session.execute(sa.select(Refund.id)).scalar_one(),
         }
     ]
     entry = db.session.execute(
-        sa.select(AuditLog).where(AuditLog.action == "refund.request")
+        sa.select(AuditLog).where(AuditLog.action == "refund.answer")
     ).scalar_one()
     assert entry.detail["stripe_refund_id"] == "re_fake_1"
     assert entry.actor == f"user:{d.editor.id}"
@@ -154,18 +155,34 @@ def test_offline_gifts_and_forged_keys_are_not_refunded(client, dashboard, fake_
     assert fake_gateway.calls == []
 
 
-def test_an_unreachable_stripe_refunds_nothing_and_says_so(client, dashboard):
+def test_an_unreachable_stripe_keeps_the_refund_reserved_and_says_it_may_have_gone_through(
+    client, dashboard
+):
     d = dashboard
     gift = card_gift(d.goal_a, 5_000)
     sign_in_as(client, d.editor)
+    url = f"/admin/sites/{d.site_a.id}/donations/{gift.id}"
     response = post_form(
-        client,
-        f"/admin/sites/{d.site_a.id}/donations/{gift.id}/refund",
-        {"request_key": "k" * 24, "amount": "10", "reason": "duplicate"},
+        client, f"{url}/refund", {"request_key": "k" * 24, "amount": "10", "reason": "duplicate"}
     )
-    assert response.status_code == 422
-    assert "Stripe could not be reached, so nothing was refunded" in response.text
-    assert db.session.execute(sa.select(AuditLog.id)).first() is None
+    assert response.status_code == 302
+    page = client.get(url).text
+    assert "the refund of $10.00 may have gone through" in page
+    assert "Check with Stripe" in page
+    assert "Up to $40.00 can be refunded" in page
+    row = db.session.execute(sa.select(Refund)).scalar_one()
+    assert (row.status, row.amount_minor, row.stripe_refund_id) == (
+        RefundStatus.REQUESTED,
+        1_000,
+        None,
+    )
+    # Reloading the answer (the same key) asks nothing again.
+    again = post_form(
+        client, f"{url}/refund", {"request_key": "k" * 24, "amount": "10", "reason": "duplicate"}
+    )
+    assert again.status_code == 302
+    assert "already asked for; it is requested" in client.get(url).text
+    assert db.session.execute(sa.select(sa.func.count(Refund.id))).scalar_one() == 1
 
 
 # --- end to end through the sandbox ------------------------------------------------------------
@@ -285,8 +302,8 @@ def test_a_refund_counts_against_the_gift_as_soon_as_stripe_accepts_it(
     everything = {"request_key": "b" * 24, "amount": "", "reason": "duplicate"}
     assert post_form(client, f"{url}/refund", everything).status_code == 302
     again = post_form(client, f"{url}/refund", everything)  # the same form, sent twice
-    assert again.status_code == 422
-    assert "Nothing is left to refund on this donation." in again.text
+    assert again.status_code == 302
+    assert "This refund of $37.50 was already asked for" in client.get(url).text
     assert [call["amount_stripe"] for call in fake_gateway.calls] == [1_250, 3_750]
 
 
@@ -300,7 +317,7 @@ def test_a_refund_asked_meanwhile_is_checked_again_under_the_lock(app, dashboard
     with app.test_request_context():
         login_user(d.editor)
         first = refunds.request_refund(gift, amount_minor=3_000, reason="", request_key="a" * 24)
-        assert first == RefundStatus.PENDING
+        assert first.status == RefundStatus.PENDING
         # A second tab loaded before the first refund: its form still offered $50.00.
         with pytest.raises(refunds.RefundRefused, match=r"Only \$20\.00 is left to refund"):
             refunds.request_refund(gift, amount_minor=3_000, reason="", request_key="b" * 24)
@@ -352,9 +369,9 @@ def test_refunds_from_two_tabs_or_a_double_submit_never_exceed_the_gift(
     assert "At most $20.00 can be refunded." in second_tab.text
     rest = browser.get(base, timeout=30).text
     assert submit(rest, "").ok
-    double = submit(rest, "")
-    assert double.status_code == 422
-    assert "Nothing is left to refund on this donation." in double.text
+    double = submit(rest, "")  # the same form again: answered from our row, Stripe not asked
+    assert double.ok
+    assert "This refund of $20.00 was already asked for" in double.text
 
     assert stripe_sandbox.flush(timeout=30)
     assert raised(goal.id) == 0

@@ -9,7 +9,8 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_mypy_passes_on_the_payments_package():
+def test_mypy_passes_on_the_payments_and_ledger_packages():
+    """The ledger is checked with disallow_untyped_defs (pyproject.toml)."""
     result = subprocess.run(
         [
             sys.executable,
@@ -18,6 +19,7 @@ def test_mypy_passes_on_the_payments_package():
             "--follow-imports=silent",
             "--no-incremental",
             "donate/payments",
+            "donate/ledger",
         ],
         cwd=PROJECT_ROOT,
         capture_output=True,

@@ -8,7 +8,6 @@ from typing import Any
 from flask import (
     Response,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -21,6 +20,7 @@ from donate.admin import donors, export, gifts, refunds, scoping
 from donate.admin.blueprint import admin
 from donate.admin.donations import Filters, history, page_of
 from donate.admin.forms import (
+    CheckRefundsForm,
     CorrectGiftForm,
     DonationFilterForm,
     EraseDonorForm,
@@ -113,6 +113,7 @@ def _detail(donation: Donation, status: int = 200, **forms: Any) -> Page:
         ),
     )
     forms.setdefault("erase_form", EraseDonorForm(formdata=None))
+    forms.setdefault("check_form", CheckRefundsForm(formdata=None))
     return render_template(
         "admin/donation.html",
         donation=donation,
@@ -120,6 +121,7 @@ def _detail(donation: Donation, status: int = 200, **forms: Any) -> Page:
         history=history(site, donation),
         refundable_minor=refundable,
         can_refund=refunds.can_refund(donation),
+        waiting_refunds=ledger.open_requests(donation.id),
         **forms,
     ), status
 
@@ -134,10 +136,18 @@ def _back_to(donation: Donation) -> Page:
     return redirect(url_for("admin.donation", donation_id=donation.id))
 
 
-def _refund_news(shown: str, status: RefundStatus) -> str:
-    """Tell the user whether the total already dropped or waits for Stripe."""
-    if status == RefundStatus.SUCCEEDED:
+def _refund_news(shown: str, news: refunds.RefundNews) -> str:
+    """Tell the user whether the total already dropped, waits for Stripe, or nobody knows yet."""
+    if news.repeated:
+        return f"This refund of {shown} was already asked for; it is {news.status.value}."
+    if news.status == RefundStatus.SUCCEEDED:
         return f"Stripe refunded {shown}; the goal's total is lowered."
+    if news.status == RefundStatus.REQUESTED:
+        return (
+            f"Stripe did not answer in time, so the refund of {shown} may have gone through. "
+            f"It stays reserved and will be confirmed when Stripe reports it; "
+            f"\u201cCheck with Stripe\u201d below asks now."
+        )
     return (
         f"Stripe is refunding {shown}. The goal's total changes when Stripe confirms "
         f"the refund, usually within a minute."
@@ -149,14 +159,18 @@ def _refund_news(shown: str, status: RefundStatus) -> str:
 def refund(donation_id: int) -> Page:
     """Ask Stripe to refund all or part of a gift."""
     gift = scoping.donation_or_404(donation_id)
+    locale = current_site().default_locale
+    earlier = refunds.earlier_request(gift, request.form.get("request_key", ""))
+    if earlier is not None:  # the same form sent again: never a second request
+        shown = money.format_amount(earlier.amount_minor, gift.currency, locale)
+        flash(_refund_news(shown, refunds.RefundNews(earlier.status, 0, repeated=True)), "info")
+        return _back_to(gift)
     form = RefundForm(
-        currency=gift.currency,
-        locale=current_site().default_locale,
-        refundable_minor=refunds.refundable_minor(gift),
+        currency=gift.currency, locale=locale, refundable_minor=refunds.refundable_minor(gift)
     )
     if form.validate_on_submit() and form.amount_minor is not None:
         try:
-            status = refunds.request_refund(
+            news = refunds.request_refund(
                 gift,
                 amount_minor=form.amount_minor,
                 reason=form.reason.data,
@@ -166,11 +180,42 @@ def refund(donation_id: int) -> Page:
             db.session.rollback()
             form.amount.errors.append(str(problem))
         else:
-            db.session.commit()
-            shown = money.format_amount(form.amount_minor, gift.currency, g.site.default_locale)
-            flash(_refund_news(shown, status), "info")
+            shown = money.format_amount(news.amount_minor, gift.currency, locale)
+            flash(_refund_news(shown, news), "info")
             return _back_to(gift)
     return _detail(gift, 422, refund_form=form)
+
+
+@admin.post("/sites/<int:site_id>/donations/<int:donation_id>/refund-check")
+@requires(Role.EDITOR)
+def check_refunds(donation_id: int) -> Page:
+    """Ask Stripe what became of refunds whose answer never came."""
+    gift = scoping.donation_or_404(donation_id)
+    if not CheckRefundsForm().validate_on_submit():
+        flash("The form has expired; open the donation again.", "error")
+        return _back_to(gift)
+    try:
+        answers = refunds.check_with_stripe(gift)
+    except refunds.RefundRefused as problem:
+        flash(str(problem), "error")
+        return _back_to(gift)
+    flash(_check_news(answers), "info")
+    return _back_to(gift)
+
+
+def _check_news(answers: list[Any]) -> str:
+    """One sentence for what the check found."""
+    if not answers:
+        return "No refund is waiting for Stripe's answer."
+    parts = []
+    for answer in answers:
+        if answer.status == RefundStatus.REQUESTED:
+            parts.append("Stripe has no record of the refund yet; check again in a few minutes.")
+        elif answer.status == RefundStatus.REFUSED:
+            parts.append("Stripe has no record of the refund: nothing was refunded.")
+        else:
+            parts.append(f"Stripe has the refund: it is {answer.status.value}.")
+    return " ".join(parts)
 
 
 @admin.post("/sites/<int:site_id>/donations/<int:donation_id>/message")

@@ -454,6 +454,10 @@ class RefundForm(FlaskForm):
         self.amount_minor = amount
 
 
+class CheckRefundsForm(FlaskForm):
+    """Only its CSRF token: asks Stripe what became of unanswered refund requests."""
+
+
 class OfflineGiftForm(FlaskForm):
     goal = SelectField("Goal")
     amount = StringField("Amount", validators=[DataRequired("Enter the amount received.")])

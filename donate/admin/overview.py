@@ -10,11 +10,12 @@ import sqlalchemy as sa
 from flask import current_app
 
 from donate.extensions import db
+from donate.ledger.transitions import SUBSCRIPTION_RUNNING
 from donate.models import Donation, EventStatus, Goal, Site, StripeEvent, Subscription, utcnow
 from donate.payments.stripe import gateway
 
-# Stripe's statuses of a subscription that still bills the donor.
-LIVE_SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due")
+# Running monthly gifts: a failed first payment (incomplete, then expired) never started.
+LIVE_SUBSCRIPTION_STATUSES = SUBSCRIPTION_RUNNING
 MISMATCH_WINDOW = timedelta(days=7)
 # Stripe retries a webhook for up to three days; an event parked longer waits for nothing coming.
 STRIPE_RETRY_WINDOW = timedelta(days=3)

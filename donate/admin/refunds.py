@@ -1,26 +1,36 @@
-"""Asking Stripe for a refund, recorded at once; the total changes when the refund succeeds."""
+"""Dashboard refunds: reserve the amount and commit, ask Stripe with no lock held, say what
+happened; and ask Stripe what became of a request whose answer never came."""
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_login import current_user
 
 from donate import ledger, money
 from donate.admin import audit
-from donate.extensions import db, hold_row
-from donate.models import Donation, DonationKind, DonationState, Refund, RefundStatus
+from donate.extensions import db
+from donate.models import Donation, Refund, RefundStatus
+from donate.payments import refund_requests
 from donate.payments.stripe import PaymentProviderError, gateway
 
-_REFUNDABLE_KINDS = (DonationKind.ONE_TIME, DonationKind.MONTHLY)
-# Refunds that have taken, or may still take, money off the gift.
-_TAKEN = (RefundStatus.PENDING, RefundStatus.REQUIRES_ACTION, RefundStatus.SUCCEEDED)
-_KNOWN_STATUSES = frozenset(status.value for status in RefundStatus)
+can_refund = ledger.can_refund
+refundable_minor = ledger.refundable_minor
 
 
 class RefundRefused(RuntimeError):
-    """Stripe would not take the refund; the message is for the dashboard user."""
+    """The refund was not made; the message is for the dashboard user."""
+
+
+@dataclass(frozen=True)
+class RefundNews:
+    """Where a request stands after the form was sent, for the message shown."""
+
+    status: RefundStatus
+    amount_minor: int
+    repeated: bool = False
 
 
 def new_request_key() -> str:
@@ -28,100 +38,96 @@ def new_request_key() -> str:
     return secrets.token_urlsafe(18)
 
 
-def can_refund(donation: Donation) -> bool:
-    """Whether the donation is a Stripe payment that counted."""
-    return (
-        donation.kind in _REFUNDABLE_KINDS
-        and donation.state == DonationState.SUCCEEDED
-        and bool(donation.stripe_payment_intent_id)
-    )
-
-
-def refundable_minor(donation: Donation) -> int:
-    """What remains: the amount less lost disputes and every refund asked for that may go through.
-
-    A refund counts from the moment Stripe accepts the request (pending or requires_action), not
-    only once it succeeds, so the page never offers the same money twice.
-    """
-    if not can_refund(donation):
-        return 0
-    asked = db.session.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(Refund.amount_minor), 0)).where(
-            Refund.donation_id == donation.id, Refund.status.in_(_TAKEN)
+def earlier_request(donation: Donation, request_key: str) -> Refund | None:
+    """The request this form already made (a double click or a reload of the answer)."""
+    return db.session.execute(
+        sa.select(Refund).where(
+            Refund.donation_id == donation.id, Refund.request_key == request_key
         )
-    ).scalar_one()
-    taken = max(donation.refunded_minor, int(asked)) + donation.disputed_minor
-    return max(0, donation.amount_minor - taken)
-
-
-def _hold(donation: Donation) -> None:
-    """Lock the donation row until commit, so two refund requests for it take turns."""
-    hold_row(Donation.refunded_minor, donation.id)
-    db.session.expire(donation)
-
-
-def _check_remaining(donation: Donation, amount_minor: int) -> None:
-    """Refuse an amount that refunds already asked for (in this tab or another) have used up."""
-    remaining = refundable_minor(donation)
-    if remaining <= 0:
-        raise RefundRefused("Nothing is left to refund on this donation.")
-    if amount_minor > remaining:
-        shown = money.format_amount(remaining, donation.currency, donation.goal.site.default_locale)
-        raise RefundRefused(
-            f"Only {shown} is left to refund: another refund was asked for in the meantime."
-        )
-
-
-def _ask_stripe(donation: Donation, amount_minor: int, reason: str, request_key: str) -> dict:
-    """Send the refund to Stripe, idempotent on our ids; a refusal becomes a readable sentence."""
-    try:
-        return gateway().create_refund(
-            payment_intent=donation.stripe_payment_intent_id or "",
-            amount_stripe=money.to_stripe_amount(amount_minor, donation.currency),
-            idempotency_key=f"refund-{donation.id}-{request_key}",
-            reason=reason,
-        )
-    except PaymentProviderError as error:
-        if error.retryable:
-            raise RefundRefused(
-                "Stripe could not be reached, so nothing was refunded; try again in a moment."
-            ) from error
-        detail = str(error).split(": ", 1)[-1]
-        raise RefundRefused(f"Stripe refused the refund: {detail}") from error
+    ).scalar_one_or_none()
 
 
 def request_refund(
-    donation: Donation, *, amount_minor: int, reason: str, request_key: str
-) -> RefundStatus:
-    """Ask Stripe for a refund and record it at once; returns where Stripe says it stands.
+    donation: Donation, *, amount_minor: int | None, reason: str, request_key: str
+) -> RefundNews:
+    """Reserve the refund in our ledger and commit, then ask Stripe and record its answer.
 
-    The donation stays locked from the check to the record, and the record shares Stripe's refund
-    id with the webhook's, so a double submit or a second tab cannot refund the same money twice.
+    No database lock is held while Stripe answers. The same key never makes a second request.
     """
-    if not can_refund(donation):
+    if not ledger.can_refund(donation):
         raise RefundRefused("Only a card payment that went through can be refunded here.")
-    _hold(donation)
-    _check_remaining(donation, amount_minor)
-    refund = _ask_stripe(donation, amount_minor, reason, request_key)
-    refund_id = str(refund.get("id") or "")
-    status = str(refund.get("status") or "")
-    known = RefundStatus(status) if status in _KNOWN_STATUSES else RefundStatus.PENDING
-    if refund_id:
-        ledger.record_refund(
-            donation,
-            stripe_refund_id=refund_id,
+    actor = audit.actor_of(current_user)
+    donation_id, currency = donation.id, donation.currency
+    payment_intent = donation.stripe_payment_intent_id or ""
+    locale = donation.goal.site.default_locale
+    try:
+        request = ledger.open_refund_request(
+            donation_id,
             amount_minor=amount_minor,
-            status=known,
-            cause=audit.actor_of(current_user),
+            request_key=request_key,
             reason=reason,
+            cause=actor,
         )
+    except ledger.NothingLeftToRefund as problem:
+        db.session.rollback()
+        if problem.remaining_minor <= 0:
+            raise RefundRefused(str(problem)) from problem
+        shown = money.format_amount(problem.remaining_minor, currency, locale)
+        raise RefundRefused(
+            f"Only {shown} is left to refund: another refund was asked for in the meantime."
+        ) from problem
+    except ledger.LedgerError as problem:
+        db.session.rollback()
+        raise RefundRefused(str(problem)) from problem
+    if not request.opened:
+        db.session.rollback()
+        return RefundNews(request.status, request.amount_minor, repeated=True)
     audit.record(
         "refund.request",
-        f"donation:{donation.id}",
-        amount_minor=amount_minor,
-        currency=donation.currency,
+        f"donation:{donation_id}",
+        amount_minor=request.amount_minor,
+        currency=currency,
         reason=reason,
-        stripe_refund_id=refund_id,
-        stripe_status=status,
+        refund_id=request.refund_id,
     )
-    return known
+    db.session.commit()
+    answer = refund_requests.ask_stripe(
+        gateway(),
+        request,
+        payment_intent=payment_intent,
+        currency=currency,
+        request_key=request_key,
+        reason=reason,
+        cause=actor,
+    )
+    audit.record(
+        "refund.answer",
+        f"donation:{donation_id}",
+        refund_id=request.refund_id,
+        stripe_refund_id=answer.stripe_refund_id or "",
+        stripe_status=answer.status.value,
+    )
+    db.session.commit()
+    if answer.refusal is not None:
+        raise RefundRefused(f"Stripe refused the refund: {answer.refusal}")
+    return RefundNews(answer.status, request.amount_minor)
+
+
+def check_with_stripe(donation: Donation) -> list[refund_requests.Answer]:
+    """Settle the donation's unanswered requests from Stripe's list of its refunds."""
+    actor = audit.actor_of(current_user)
+    donation_id = donation.id
+    try:
+        answers = refund_requests.settle_open_requests(gateway(), donation_id, cause=actor)
+    except PaymentProviderError as error:
+        raise RefundRefused(
+            "Stripe could not be reached; nothing changed. Try again in a moment."
+        ) from error
+    if answers:
+        audit.record(
+            "refund.check",
+            f"donation:{donation_id}",
+            outcomes={str(answer.refund_id): answer.status.value for answer in answers},
+        )
+        db.session.commit()
+    return answers

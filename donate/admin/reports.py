@@ -84,7 +84,7 @@ def raised_per_article(goal_ids: list[int], *, limit: int = 50) -> list[Article]
     if not goal_ids:
         return []
     article = sa.func.coalesce(Donation.article_id, Donation.source_url)
-    net = Donation.amount_minor - Donation.refunded_minor - Donation.disputed_minor
+    net = Donation.kept_minor
     raised = sa.func.sum(net)
     rows = db.session.execute(
         sa.select(

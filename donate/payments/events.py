@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from donate import ledger, money
 from donate.extensions import db, insert_ignoring_duplicates
+from donate.ledger.transitions import SUBSCRIPTION_FINAL, parse_state
 from donate.models import (
     DisputeStatus,
     Donation,
@@ -29,6 +30,7 @@ from donate.models import (
     RefundStatus,
     StripeEvent,
     Subscription,
+    SubscriptionStatus,
     utcnow,
 )
 from donate.payments.stripe import PaymentProviderError, StripeGateway
@@ -37,6 +39,8 @@ from donate.payments.stripe_data import dig, listed, mapping, object_id, text, w
 log = logging.getLogger(__name__)
 METADATA_DONATION_ID = "donate_donation_id"
 METADATA_INSTANCE = "donate_instance"
+# On refunds asked for from the dashboard: our refund row, so Stripe's event finds it.
+METADATA_REFUND_ID = "donate_refund_id"
 # Events about a payment (a charge, a refund, a dispute) that may come from other integrations.
 _PAYMENT_EVENTS = frozenset(
     {
@@ -327,7 +331,11 @@ class EventApplier:
             if not subscription_id:
                 return Outcome(EventStatus.PROCESSED, note="The session has no subscription yet.")
             subscription = self._upsert_subscription(
-                subscription_id, donation=donation, customer_id=customer_id, status=None
+                subscription_id,
+                donation=donation,
+                customer_id=customer_id,
+                status=None,
+                cause=cause,
             )
             ledger.link_stripe_ids(
                 donation.id,
@@ -462,8 +470,19 @@ class EventApplier:
                 status=status,
                 cause=cause,
                 reason=reason,
+                request_id=self._our_refund_request(refund),
             ),
         )
+
+    def _our_refund_request(self, refund: dict[str, Any]) -> int | None:
+        """Our refund row's id from a refund's metadata, when this instance asked for it."""
+        metadata = mapping(refund, "metadata")
+        raw_id = text(metadata, METADATA_REFUND_ID)
+        if not raw_id or not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 18:
+            return None
+        if text(metadata, METADATA_INSTANCE) != self.stripe.namespace:
+            return None
+        return int(raw_id)
 
     def _on_dispute(self, dispute: dict[str, Any], _type: str, cause: str) -> Outcome:
         donation = self._payment_named_by(dispute, "dispute")
@@ -498,8 +517,14 @@ class EventApplier:
         stripe_id = text(obj, "id")
         amount = whole(obj, "amount")
         status = text(obj, "status")
-        if not stripe_id or not amount or status not in {s.value for s in statuses}:
-            return not_ours(f"The {what} lacks an id, an amount or a known status.")
+        if not stripe_id or not amount or not status:
+            return not_ours(f"The {what} lacks an id, an amount or a status.")
+        if parse_state(statuses, status) is None:
+            # A status newer than our pinned API version: nothing moves until we know what it
+            # means, and the event is not retried for ever.
+            return Outcome(
+                EventStatus.PROCESSED, note=f"The {what}'s status {status!r} is unknown; kept."
+            )
         if (text(obj, "currency") or "").upper() != donation.currency:
             return not_ours(f"The {what}'s currency differs from the gift's.")
         amount_minor = _to_minor(amount, donation.currency)
@@ -577,13 +602,16 @@ class EventApplier:
         donation: Donation,
         customer_id: str | None,
         status: str | None,
+        cause: str,
         stripe_subscription: dict[str, Any] | None = None,
     ) -> Subscription:
         values: dict[str, Any] = {
             "stripe_subscription_id": stripe_subscription_id,
             "goal_id": donation.goal_id,
             "stripe_customer_id": customer_id,
-            "status": status or "incomplete",
+            "status": (
+                parse_state(SubscriptionStatus, status) or SubscriptionStatus.INCOMPLETE
+            ).value,
             "amount_minor": donation.amount_minor,
             "currency": donation.currency,
             "cancel_at_period_end": False,
@@ -599,16 +627,26 @@ class EventApplier:
         if customer_id and not subscription.stripe_customer_id:
             subscription.stripe_customer_id = customer_id
         if stripe_subscription:
-            self._copy_subscription_state(subscription, stripe_subscription)
+            self._copy_subscription_state(
+                subscription, stripe_subscription, donation=donation, cause=cause
+            )
         return subscription
 
     @staticmethod
-    def _copy_subscription_state(subscription: Subscription, data: dict[str, Any]) -> None:
-        if subscription.status == "canceled":
-            return  # final: a late copy of an older update must not revive it
-        status = text(data, "status")
-        if status and not (status.startswith("incomplete") and subscription.status != "incomplete"):
-            subscription.status = status  # a late "created" (incomplete) never demotes it
+    def _copy_subscription_state(
+        subscription: Subscription, data: dict[str, Any], *, donation: Donation, cause: str
+    ) -> None:
+        """Follow Stripe's status as far as the ledger's table allows; copy the period."""
+        final_before = subscription.status in SUBSCRIPTION_FINAL
+        reported = parse_state(SubscriptionStatus, text(data, "status"))
+        if reported is not None:
+            # The table refuses moves back (a late "created" never demotes an active one); an
+            # unknown status (newer than our API version) leaves the status as it is.
+            ledger.move_subscription(
+                subscription, reported, cause=cause, first_donation_id=donation.id
+            )
+        if final_before:
+            return  # a late copy of an older update must not revive a finished subscription
         cancel_at_period_end = dig(data, "cancel_at_period_end")
         if isinstance(cancel_at_period_end, bool):
             subscription.cancel_at_period_end = cancel_at_period_end
@@ -639,8 +677,15 @@ class EventApplier:
         customer_id = object_id(dig(invoice, "customer"))
         if subscription is None:
             subscription = self._upsert_subscription(
-                subscription_id, donation=first, customer_id=customer_id, status="active"
+                subscription_id,
+                donation=first,
+                customer_id=customer_id,
+                status="active",
+                cause=cause,
             )
+        elif subscription.status == SubscriptionStatus.INCOMPLETE:
+            # The first invoice is paid: the subscription runs, whatever event says so first.
+            ledger.move_subscription(subscription, SubscriptionStatus.ACTIVE, cause=cause)
         payment_intent_id, charge_id = self._invoice_payment(invoice, invoice_id)
         already = db.session.execute(
             sa.select(Donation.id).where(Donation.stripe_invoice_id == invoice_id)
@@ -704,8 +749,9 @@ class EventApplier:
         _first, subscription = self._subscription_context(*_invoice_subscription(invoice))
         if subscription is None:
             return not_ours("The invoice is not for a monthly gift we know.")
-        if subscription.status != "canceled":
-            subscription.status = "past_due"
+        # A renewal that failed makes a running gift past due; a failed first payment leaves it
+        # incomplete until Stripe expires it (incomplete -> past_due is not in the table).
+        ledger.move_subscription(subscription, SubscriptionStatus.PAST_DUE, cause=cause)
         return APPLIED
 
     def _on_subscription_changed(self, data: dict[str, Any], _type: str, cause: str) -> Outcome:
@@ -720,6 +766,7 @@ class EventApplier:
             donation=first,
             customer_id=object_id(dig(data, "customer")),
             status=text(data, "status"),
+            cause=cause,
             stripe_subscription=data,
         )
         return APPLIED

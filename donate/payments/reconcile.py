@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from donate import ledger
 from donate.extensions import db
-from donate.models import EventStatus, Goal, StripeEvent, Subscription
-from donate.payments import inbox
+from donate.models import EventStatus, Goal, RefundStatus, StripeEvent, Subscription
+from donate.payments import inbox, refund_requests
 from donate.payments.events import EventApplier
 from donate.payments.stripe import PaymentProviderError, StripeGateway
 from donate.payments.stripe_data import listed, text
@@ -121,6 +121,9 @@ def reconcile(
         on_item("stored event")
         receipt = inbox.receive(json.loads(payload), payload, applier)
         report.count("stored event", applied=receipt.http_status == 200)
+    # Dashboard refunds whose answer never came: Stripe's list of the payment's refunds says.
+    for answer in refund_requests.settle_every_open_request(stripe, cause=CAUSE):
+        report.count("refund request", applied=answer.status != RefundStatus.REQUESTED)
     for goal in db.session.execute(sa.select(Goal).order_by(Goal.id)).scalars().all():
         drift = ledger.recount(goal, cause=CAUSE)
         if drift.found:

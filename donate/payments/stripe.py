@@ -233,13 +233,17 @@ class StripeGateway:
         self,
         *,
         charge: str | None = None,
+        payment_intent: str | None = None,
         created_gte: int | None = None,
         starting_after: str | None = None,
     ) -> dict[str, Any]:
-        """Refunds of one charge (charge.refunded may not list them) or since a time."""
+        """Refunds of one charge or payment (to settle a request whose answer was lost, since
+        Stripe forgets idempotency keys after 24 hours) or since a time."""
         params: stripe.params.RefundListParams = {"limit": 100}
         if charge:
             params["charge"] = charge
+        if payment_intent:
+            params["payment_intent"] = payment_intent
         if created_gte is not None:
             params["created"] = {"gte": created_gte}
         if starting_after:
@@ -250,12 +254,22 @@ class StripeGateway:
             raise _wrap(error) from error
 
     def create_refund(
-        self, *, payment_intent: str, amount_stripe: int | None, idempotency_key: str, reason: str
+        self,
+        *,
+        payment_intent: str,
+        amount_stripe: int | None,
+        idempotency_key: str,
+        reason: str,
+        refund_row_id: int,
     ) -> dict[str, Any]:
-        """Ask Stripe to refund; the ledger moves when Stripe's refund event arrives."""
+        """Ask Stripe to refund; our row's id in the metadata lets its events find the row."""
         params: stripe.params.RefundCreateParams = {
             "payment_intent": payment_intent,
-            "metadata": {"donate_reason": reason[:500]},
+            "metadata": {
+                "donate_reason": reason[:500],
+                "donate_refund_id": str(refund_row_id),
+                "donate_instance": self.namespace,
+            },
         }
         if amount_stripe is not None:
             params["amount"] = amount_stripe

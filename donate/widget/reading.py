@@ -47,7 +47,7 @@ class Supporter:
 
 def recent_supporters(goal_id: int, limit: int = WALL_SIZE) -> list[Supporter]:
     """The latest gifts that count, newest first; emails are never even read."""
-    net = Donation.amount_minor - Donation.refunded_minor - Donation.disputed_minor
+    net = Donation.kept_minor
     rows = db.session.execute(
         sa.select(
             Donation.public_name,
