@@ -101,7 +101,9 @@ def seed(app, donations: int) -> None:  # noqa: ANN001
 
     with app.app_context():
         upgrade()
-        site = create_site(SiteSettings(name="Bench Gazette", allowed_origins=["http://localhost:*"]))
+        site = create_site(
+            SiteSettings(name="Bench Gazette", allowed_origins=["http://localhost:*"])
+        )
         goal = create_goal(
             site,
             GoalSettings(
@@ -216,7 +218,8 @@ def main() -> None:
         rates = [results[c][index][1] for c in counts]
         bare = results[counts[-1]][0][1]
         lines.append(
-            f"| {label} | " + " | ".join(f"{rate:,.0f}" for rate in rates)
+            f"| {label} | "
+            + " | ".join(f"{rate:,.0f}" for rate in rates)
             + f" | {rates[-1] / bare:.2f} |"
         )
     size_lines = [
@@ -237,8 +240,8 @@ def main() -> None:
         f"Werkzeug's threaded server on loopback, one keep-alive client, {args.requests:,} "
         "requests per row (at most "
         f"{SECONDS_PER_ROW:.0f} s), SQLite file, render cache warm except where it says "
-        "afresh. The bare row is a Flask view returning \"ok\" on the same server in the same "
-        "run; \"vs bare\" compares the largest database. Production serves through gunicorn "
+        'afresh. The bare row is a Flask view returning "ok" on the same server in the same '
+        'run; "vs bare" compares the largest database. Production serves through gunicorn '
         "behind a CDN, which absorbs most of these requests. Absolute figures vary with the "
         "machine's other load; compare rows of one run.\n\n"
         + table

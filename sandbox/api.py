@@ -45,8 +45,7 @@ def runtime():
 
 def json_response(body: dict, status: int = 200) -> Response:
     """Return JSON the way Stripe prints it."""
-    return Response(json.dumps(body, indent=2) + "\n", status=status,
-                    mimetype="application/json")
+    return Response(json.dumps(body, indent=2) + "\n", status=status, mimetype="application/json")
 
 
 # --- request lifecycle -------------------------------------------------------
@@ -57,18 +56,21 @@ def _api_key() -> str:
     header = request.headers.get("Authorization", "")
     key = ""
     if header.startswith("Bearer "):
-        key = header[len("Bearer "):].strip()
+        key = header[len("Bearer ") :].strip()
     elif header.startswith("Basic "):
         try:
-            key = base64.b64decode(header[len("Basic "):]).decode().split(":", 1)[0]
+            key = base64.b64decode(header[len("Basic ") :]).decode().split(":", 1)[0]
         except (ValueError, UnicodeDecodeError):
             key = ""
     if not key:
         raise StripeError(NO_KEY_MESSAGE, status=401)
     if not KEY_PATTERN.match(key):
         masked = key[:8] + "*" * max(len(key) - 12, 0) + key[-4:] if len(key) > 12 else key
-        hint = " The sandbox accepts test-mode secret keys only (sk_test_...)." if (
-            key.startswith(("sk_live_", "rk_live_", "pk_"))) else ""
+        hint = (
+            " The sandbox accepts test-mode secret keys only (sk_test_...)."
+            if (key.startswith(("sk_live_", "rk_live_", "pk_")))
+            else ""
+        )
         raise StripeError(f"Invalid API Key provided: {masked}.{hint}", status=401)
     return key
 
@@ -80,8 +82,11 @@ def _begin():
     g.replayed = False
     g.idempotency_key = None
     key = _api_key()
-    pairs = request.form.items(multi=True) if request.method == "POST" else (
-        request.args.items(multi=True))
+    pairs = (
+        request.form.items(multi=True)
+        if request.method == "POST"
+        else (request.args.items(multi=True))
+    )
     g.params = decode(pairs)
     # Stripe refuses parameters it does not know before anything else happens.
     schema.check((request.endpoint or "").rpartition(".")[2], g.params)
@@ -96,9 +101,9 @@ def _begin():
 
 def _idempotency_begin(key: str):
     """Replay a finished request with the same key, or refuse one with other parameters."""
-    fingerprint = hashlib.sha256(json.dumps(
-        [request.method, request.path, sorted(request.form.items(multi=True))]
-    ).encode()).hexdigest()
+    fingerprint = hashlib.sha256(
+        json.dumps([request.method, request.path, sorted(request.form.items(multi=True))]).encode()
+    ).hexdigest()
     store = runtime().store
     with store.lock:
         record = g.account.data["idempotency"].get(key)
@@ -115,17 +120,27 @@ def _idempotency_begin(key: str):
                     "There is currently another in-progress request using this Idempotent Key "
                     "(that probably means you submitted twice, and the other request is still "
                     f"going through): {key}. Please try again later.",
-                    status=409, type="idempotency_error",
+                    status=409,
+                    type="idempotency_error",
                 )
             g.replayed = True
-            response = Response(record["body"], status=record["status"],
-                                mimetype="application/json")
+            response = Response(
+                record["body"], status=record["status"], mimetype="application/json"
+            )
             response.headers["Idempotent-Replayed"] = "true"
             response.headers["Original-Request"] = record["request_id"]
             response.headers["Idempotency-Key"] = key
             return response
-        store.remember(g.account, key, {"fingerprint": fingerprint, "state": "running",
-                                        "created": time.time(), "request_id": g.request_id})
+        store.remember(
+            g.account,
+            key,
+            {
+                "fingerprint": fingerprint,
+                "state": "running",
+                "created": time.time(),
+                "request_id": g.request_id,
+            },
+        )
     g.idempotency_key = key
     return None
 
@@ -143,10 +158,10 @@ def _finish(response: Response) -> Response:
         with store.lock:
             record = account.data["idempotency"].get(key)
             # Stripe keeps results once the request ran; failed validation is not kept.
-            if record is not None and (response.status_code < 400 or
-                                       response.status_code == 402):
-                record.update(state="done", status=response.status_code,
-                              body=response.get_data(as_text=True))
+            if record is not None and (response.status_code < 400 or response.status_code == 402):
+                record.update(
+                    state="done", status=response.status_code, body=response.get_data(as_text=True)
+                )
             else:
                 account.data["idempotency"].pop(key, None)
             store.save()
@@ -167,8 +182,9 @@ def _unexpected(error: Exception):
         body = {"error": {"type": "invalid_request_error", "message": error.description}}
         return json_response(body, error.code or 400)
     current_app.logger.error("sandbox bug:\n%s", traceback.format_exc())
-    body = {"error": {"type": "api_error",
-                      "message": f"The sandbox failed on this request: {error!r}"}}
+    body = {
+        "error": {"type": "api_error", "message": f"The sandbox failed on this request: {error!r}"}
+    }
     return json_response(body, 500)
 
 
@@ -213,20 +229,23 @@ def page(items: list[dict], url: str) -> dict:
     limit = get_int(params, "limit")
     limit = 10 if limit is None else limit
     if not 1 <= limit <= 100:
-        raise invalid("limit", "This value must be between 1 and 100 (inclusive).",
-                      code="parameter_invalid_integer")
+        raise invalid(
+            "limit",
+            "This value must be between 1 and 100 (inclusive).",
+            code="parameter_invalid_integer",
+        )
     ids = [item["id"] for item in items]
     after, before = get_str(params, "starting_after"), get_str(params, "ending_before")
     if after:
         if after not in ids:
             raise no_such(objects.kind_of(after) or "object", after, "starting_after")
         start = ids.index(after) + 1
-        chosen, has_more = items[start:start + limit], len(items) > start + limit
+        chosen, has_more = items[start : start + limit], len(items) > start + limit
     elif before:
         if before not in ids:
             raise no_such(objects.kind_of(before) or "object", before, "ending_before")
         end = ids.index(before)
-        chosen, has_more = items[max(end - limit, 0):end], end - limit > 0
+        chosen, has_more = items[max(end - limit, 0) : end], end - limit > 0
     else:
         chosen, has_more = items[:limit], len(items) > limit
     return objects.list_object(copy.deepcopy(chosen), url, has_more)
@@ -236,7 +255,8 @@ def newest(kind: str, **equal) -> list[dict]:
     """Return a type's objects newest first, keeping those whose fields equal the filters given."""
     wanted = {field: value for field, value in equal.items() if value not in (None, "")}
     return [
-        item for item in reversed(g.account.all(kind))
+        item
+        for item in reversed(g.account.all(kind))
         if all(item.get(field) == value for field, value in wanted.items())
     ]
 
@@ -263,12 +283,20 @@ def list_checkout_sessions():
     params = g.params
     details = get_dict(params, "customer_details")
     with runtime().store.lock:
-        items = newest("checkout.session", payment_intent=params.get("payment_intent"),
-                       subscription=params.get("subscription"), customer=params.get("customer"),
-                       status=params.get("status"), payment_link=params.get("payment_link"))
+        items = newest(
+            "checkout.session",
+            payment_intent=params.get("payment_intent"),
+            subscription=params.get("subscription"),
+            customer=params.get("customer"),
+            status=params.get("status"),
+            payment_link=params.get("payment_link"),
+        )
         if details.get("email"):
-            items = [s for s in items if (s.get("customer_details") or {}).get("email")
-                     == details["email"]]
+            items = [
+                s
+                for s in items
+                if (s.get("customer_details") or {}).get("email") == details["email"]
+            ]
         return render(page(items, "/v1/checkout/sessions"))
 
 
@@ -330,8 +358,11 @@ def retrieve_payment_intent(object_id):
 @bp.get("/charges")
 def list_charges():
     with runtime().store.lock:
-        items = newest("charge", customer=g.params.get("customer"),
-                       payment_intent=g.params.get("payment_intent"))
+        items = newest(
+            "charge",
+            customer=g.params.get("customer"),
+            payment_intent=g.params.get("payment_intent"),
+        )
         return render(page(items, "/v1/charges"))
 
 
@@ -371,8 +402,9 @@ def create_refund():
 @bp.get("/refunds")
 def list_refunds():
     with runtime().store.lock:
-        items = newest("refund", charge=g.params.get("charge"),
-                       payment_intent=g.params.get("payment_intent"))
+        items = newest(
+            "refund", charge=g.params.get("charge"), payment_intent=g.params.get("payment_intent")
+        )
         return render(page(items, "/v1/refunds"))
 
 
@@ -389,8 +421,9 @@ def update_refund(object_id):
 @bp.get("/disputes")
 def list_disputes():
     with runtime().store.lock:
-        items = newest("dispute", charge=g.params.get("charge"),
-                       payment_intent=g.params.get("payment_intent"))
+        items = newest(
+            "dispute", charge=g.params.get("charge"), payment_intent=g.params.get("payment_intent")
+        )
         return render(page(items, "/v1/disputes"))
 
 
@@ -429,8 +462,11 @@ def list_subscriptions():
         elif status != "all":
             items = [s for s in items if s["status"] == status]
         if params.get("price"):
-            items = [s for s in items
-                     if any(i["price"]["id"] == params["price"] for i in s["items"]["data"])]
+            items = [
+                s
+                for s in items
+                if any(i["price"]["id"] == params["price"] for i in s["items"]["data"])
+            ]
         return render(page(items, "/v1/subscriptions"))
 
 
@@ -462,9 +498,10 @@ def list_invoices():
         items = newest("invoice", customer=params.get("customer"), status=params.get("status"))
         if params.get("subscription"):
             items = [
-                i for i in items
-                if ((i.get("parent") or {}).get("subscription_details") or {}).get(
-                    "subscription") == params["subscription"]
+                i
+                for i in items
+                if ((i.get("parent") or {}).get("subscription_details") or {}).get("subscription")
+                == params["subscription"]
             ]
         return render(page(items, "/v1/invoices"))
 
@@ -486,8 +523,9 @@ def list_invoice_payments():
     params = g.params
     payment = get_dict(params, "payment")
     with runtime().store.lock:
-        items = newest("invoice_payment", invoice=params.get("invoice"),
-                       status=params.get("status"))
+        items = newest(
+            "invoice_payment", invoice=params.get("invoice"), status=params.get("status")
+        )
         for field in ("type", "payment_intent"):
             if payment.get(field):
                 items = [p for p in items if p["payment"].get(field) == payment[field]]
@@ -504,8 +542,11 @@ def create_customer():
     params = g.params
     with runtime().store.change():
         customer = objects.build_customer(
-            get_str(params, "email"), get_str(params, "name"),
-            merge_metadata(None, params.get("metadata")), get_str(params, "description"))
+            get_str(params, "email"),
+            get_str(params, "name"),
+            merge_metadata(None, params.get("metadata")),
+            get_str(params, "description"),
+        )
         g.account.put(customer)
         g.account.emit("customer.created", customer, request=event_request())
     return render(customer)
@@ -535,8 +576,7 @@ def update_customer(object_id):
             customer["metadata"] = merge_metadata(customer["metadata"], params["metadata"])
         previous = simulation.changes(before, customer)
         if previous:
-            g.account.emit("customer.updated", customer, previous=previous,
-                           request=event_request())
+            g.account.emit("customer.updated", customer, previous=previous, request=event_request())
     return render(customer)
 
 
@@ -572,8 +612,9 @@ def _apply_configuration(configuration: dict, params: dict) -> None:
     if "active" in params:
         configuration["active"] = get_bool(params, "active")
     if "metadata" in params:
-        configuration["metadata"] = merge_metadata(configuration.get("metadata"),
-                                                   params["metadata"])
+        configuration["metadata"] = merge_metadata(
+            configuration.get("metadata"), params["metadata"]
+        )
     configuration["updated"] = objects.now()
 
 
@@ -586,8 +627,9 @@ def create_portal_configuration():
         configuration = objects.build_portal_configuration({"is_default": False})
         _apply_configuration(configuration, g.params)
         g.account.put(configuration)
-        g.account.emit("billing_portal.configuration.created", configuration,
-                       request=event_request())
+        g.account.emit(
+            "billing_portal.configuration.created", configuration, request=event_request()
+        )
     return render(configuration)
 
 
@@ -611,13 +653,17 @@ def retrieve_portal_configuration(object_id):
 @bp.post("/billing_portal/configurations/<object_id>")
 def update_portal_configuration(object_id):
     with runtime().store.change():
-        configuration = g.account.require("billing_portal.configuration", object_id,
-                                          "configuration")
+        configuration = g.account.require(
+            "billing_portal.configuration", object_id, "configuration"
+        )
         before = copy.deepcopy(configuration)
         _apply_configuration(configuration, g.params)
-        g.account.emit("billing_portal.configuration.updated", configuration,
-                       previous=simulation.changes(before, configuration),
-                       request=event_request())
+        g.account.emit(
+            "billing_portal.configuration.updated",
+            configuration,
+            previous=simulation.changes(before, configuration),
+            request=event_request(),
+        )
     return render(configuration)
 
 
@@ -652,19 +698,22 @@ def create_portal_session():
         g.account.require("customer", customer_id, "customer")
         configuration_id = get_str(params, "configuration")
         if configuration_id:
-            configuration = g.account.require("billing_portal.configuration", configuration_id,
-                                              "configuration")
+            configuration = g.account.require(
+                "billing_portal.configuration", configuration_id, "configuration"
+            )
         else:
             configuration = default_portal_configuration(g.account)
         session_id = objects.new_id("bps_")
-        session = objects.build_portal_session({
-            "id": session_id,
-            "configuration": configuration["id"],
-            "customer": customer_id,
-            "locale": get_str(params, "locale"),
-            "return_url": return_url or configuration.get("default_return_url"),
-            "url": f"{runtime().public_url}/portal/{session_id}",
-        })
+        session = objects.build_portal_session(
+            {
+                "id": session_id,
+                "configuration": configuration["id"],
+                "customer": customer_id,
+                "locale": get_str(params, "locale"),
+                "return_url": return_url or configuration.get("default_return_url"),
+                "url": f"{runtime().public_url}/portal/{session_id}",
+            }
+        )
         flow = get_dict(params, "flow_data")
         if flow:
             session["flow"] = _coerce_flags(flow)
@@ -718,8 +767,9 @@ def _endpoint_fields(params: dict, creating: bool) -> dict:
     url = get_str(params, "url", required=creating)
     if url is not None:
         if not url.startswith(("http://", "https://")):
-            raise invalid("url", "Invalid URL: URL must begin with http:// or https://.",
-                          code="url_invalid")
+            raise invalid(
+                "url", "Invalid URL: URL must begin with http:// or https://.", code="url_invalid"
+            )
         fields["url"] = url
     if creating or "enabled_events" in params:
         events = get_list(params, "enabled_events")

@@ -52,7 +52,7 @@ def _api_key(body: dict) -> str | None:
     key = body.get("api_key")
     header = request.headers.get("Authorization", "")
     if not key and header.startswith("Bearer "):
-        key = header[len("Bearer "):].strip()
+        key = header[len("Bearer ") :].strip()
     return key or None
 
 
@@ -83,8 +83,9 @@ def pay_session(session_id):
     sandbox = _sandbox()
     with sandbox.store.change():
         account, session = _owned(session_id, "checkout.session")
-        result = simulation.pay_session(account, session, body.get("outcome", "succeeded"),
-                                        body.get("email"), body.get("name"))
+        result = simulation.pay_session(
+            account, session, body.get("outcome", "succeeded"), body.get("email"), body.get("name")
+        )
     if result["outcome"] == "delayed":
         sandbox.settle_later(session_id)
     return _reply({**result, "session": session})
@@ -119,8 +120,12 @@ def refund_payment(payment_id):
     with _sandbox().store.change():
         account, _ = _owned(payment_id)
         field = "payment_intent" if payment_id.startswith("pi_") else "charge"
-        params = {field: payment_id, "amount": body.get("amount"),
-                  "reason": body.get("reason"), "metadata": body.get("metadata")}
+        params = {
+            field: payment_id,
+            "amount": body.get("amount"),
+            "reason": body.get("reason"),
+            "metadata": body.get("metadata"),
+        }
         refund = simulation.create_refund(account, params)
     return _reply(refund)
 
@@ -141,8 +146,12 @@ def dispute_payment(payment_id):
         account, _ = _owned(payment_id)
         charge = simulation.find_charge(account, payment_id)
         dispute = simulation.open_dispute(
-            account, charge, get_int(body, "amount", minimum=1),
-            get_str(body, "reason") or "fraudulent", bool(get_bool(body, "inquiry", False)))
+            account,
+            charge,
+            get_int(body, "amount", minimum=1),
+            get_str(body, "reason") or "fraudulent",
+            bool(get_bool(body, "inquiry", False)),
+        )
     return _reply(dispute)
 
 
@@ -178,8 +187,7 @@ def cancel_subscription(subscription_id):
     with _sandbox().store.change():
         account, subscription = _owned(subscription_id, "subscription")
         if get_bool(body, "at_period_end", False):
-            simulation.update_subscription(account, subscription,
-                                           {"cancel_at_period_end": "true"})
+            simulation.update_subscription(account, subscription, {"cancel_at_period_end": "true"})
         else:
             simulation.cancel_subscription(account, subscription)
     return _reply(subscription)
@@ -192,8 +200,11 @@ def cancel_subscription(subscription_id):
 def advance_time():
     body = _body()
     try:
-        seconds = (float(body.get("hours") or 0) * 3600 + float(body.get("minutes") or 0) * 60
-                   + float(body.get("seconds") or 0))
+        seconds = (
+            float(body.get("hours") or 0) * 3600
+            + float(body.get("minutes") or 0) * 60
+            + float(body.get("seconds") or 0)
+        )
     except (TypeError, ValueError):
         raise invalid("hours", "hours, minutes and seconds must be numbers") from None
     if seconds < 0:
@@ -210,8 +221,11 @@ def save_default_portal_configuration():
     body = _body()
     key = _api_key(body)
     if not key:
-        raise invalid("api_key", "Name the api_key whose Dashboard saves the portal settings.",
-                      code="parameter_missing")
+        raise invalid(
+            "api_key",
+            "Name the api_key whose Dashboard saves the portal settings.",
+            code="parameter_missing",
+        )
     store = _sandbox().store
     with store.change():
         account = store.account(key)
@@ -299,8 +313,11 @@ def reset():
     key = _api_key(body)
     everything = bool(get_bool(body, "all", False))
     if not key and not everything:
-        raise invalid("api_key", "Name the api_key to reset, or send all=true to reset "
-                      "every account.", code="parameter_missing")
+        raise invalid(
+            "api_key",
+            "Name the api_key to reset, or send all=true to reset every account.",
+            code="parameter_missing",
+        )
     store = _sandbox().store
     with store.change():
         store.reset(None if everything else key)
@@ -452,8 +469,11 @@ def _delivery_text(account, event_id: str) -> Markup:
         last = attempts[-1] if attempts else {}
         detail = last.get("status") or last.get("error") or ""
         css = {"succeeded": "good", "failed": "bad"}.get(delivery["state"], "")
-        parts.append(Markup('<span class="{}">{}</span> ({} attempt(s){})').format(
-            css, delivery["state"], len(attempts), f", last: {detail}" if detail else ""))
+        parts.append(
+            Markup('<span class="{}">{}</span> ({} attempt(s){})').format(
+                css, delivery["state"], len(attempts), f", last: {detail}" if detail else ""
+            )
+        )
     return Markup("; ").join(parts) if parts else Markup("no endpoint")
 
 
@@ -473,8 +493,13 @@ def dashboard():
     store = _sandbox().store
     with store.lock:
         return render_template_string(
-            DASHBOARD, accounts=store.accounts(), recent=_recent, money=objects.format_amount,
-            deliveries=_delivery_text, date=_date, mask=_mask,
+            DASHBOARD,
+            accounts=store.accounts(),
+            recent=_recent,
+            money=objects.format_amount,
+            deliveries=_delivery_text,
+            date=_date,
+            mask=_mask,
             chaos={**CHAOS_DEFAULTS, **store.state["chaos"]},
             refresh=request.args.get("refresh", "30"),
         )

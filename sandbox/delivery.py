@@ -65,8 +65,13 @@ def post_event(url: str, payload: bytes, secret: str, timeout: float) -> dict:
             "Stripe-Signature": signature_header(payload, secret, timestamp),
         },
     )
-    outcome = {"at": time.time(), "timestamp": timestamp, "status": None, "error": None,
-               "response": None}
+    outcome = {
+        "at": time.time(),
+        "timestamp": timestamp,
+        "status": None,
+        "error": None,
+        "response": None,
+    }
     try:
         with _OPENER.open(request, timeout=timeout) as response:
             outcome["status"] = response.status
@@ -83,8 +88,9 @@ def post_event(url: str, payload: bytes, secret: str, timeout: float) -> dict:
 class Deliverer:
     """A background thread that sends due deliveries one at a time, oldest first."""
 
-    def __init__(self, store: Store, policy: RetryPolicy | None = None,
-                 timeout: float = 10.0) -> None:
+    def __init__(
+        self, store: Store, policy: RetryPolicy | None = None, timeout: float = 10.0
+    ) -> None:
         self.store = store
         self.policy = policy or RetryPolicy()
         self.timeout = timeout
@@ -146,16 +152,27 @@ class Deliverer:
                 payload = json.dumps(event, indent=2).encode() if event else b""
                 drop = delivery.get("drop_first") and not delivery["attempts"]
             if endpoint is None or event is None:
-                outcome = {"at": time.time(), "timestamp": None, "status": None,
-                           "error": "endpoint removed or disabled", "response": None}
+                outcome = {
+                    "at": time.time(),
+                    "timestamp": None,
+                    "status": None,
+                    "error": "endpoint removed or disabled",
+                    "response": None,
+                }
                 final = True
             elif drop:
-                outcome = {"at": time.time(), "timestamp": None, "status": None,
-                           "error": "dropped by the drop_first chaos switch", "response": None}
+                outcome = {
+                    "at": time.time(),
+                    "timestamp": None,
+                    "status": None,
+                    "error": "dropped by the drop_first chaos switch",
+                    "response": None,
+                }
                 final = False
             else:
-                outcome = post_event(endpoint["url"], payload, endpoint["secret"] or "",
-                                     self.timeout)
+                outcome = post_event(
+                    endpoint["url"], payload, endpoint["secret"] or "", self.timeout
+                )
                 final = False
             self._record(delivery, outcome, final)
 

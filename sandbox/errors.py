@@ -42,9 +42,7 @@ class StripeError(Exception):
 
 def missing(param: str) -> StripeError:
     """Return Stripe's error for a required parameter that was not sent."""
-    return StripeError(
-        f"Missing required param: {param}.", param=param, code="parameter_missing"
-    )
+    return StripeError(f"Missing required param: {param}.", param=param, code="parameter_missing")
 
 
 def invalid(param: str, message: str, code: str = "parameter_invalid_string") -> StripeError:

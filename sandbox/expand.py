@@ -16,19 +16,20 @@ def _virtual(account: Account, obj: dict, field: str):
     kind, object_id = obj.get("object"), obj.get("id")
     if kind == "checkout.session" and field == "line_items":
         items = account.private(object_id).get("line_items", [])
-        return objects.list_object(copy.deepcopy(items),
-                                   f"/v1/checkout/sessions/{object_id}/line_items")
+        return objects.list_object(
+            copy.deepcopy(items), f"/v1/checkout/sessions/{object_id}/line_items"
+        )
     if kind == "charge" and field == "refunds":
         refunds = [r for r in reversed(account.all("refund")) if r["charge"] == object_id]
         return objects.list_object(copy.deepcopy(refunds), f"/v1/charges/{object_id}/refunds")
     if kind == "invoice" and field == "payments":
         payments = [p for p in account.all("invoice_payment") if p["invoice"] == object_id]
-        return objects.list_object(copy.deepcopy(payments),
-                                   f"/v1/invoice_payments?invoice={object_id}")
+        return objects.list_object(
+            copy.deepcopy(payments), f"/v1/invoice_payments?invoice={object_id}"
+        )
     if kind == "customer" and field == "subscriptions":
         found = [s for s in reversed(account.all("subscription")) if s["customer"] == object_id]
-        return objects.list_object(copy.deepcopy(found),
-                                   f"/v1/customers/{object_id}/subscriptions")
+        return objects.list_object(copy.deepcopy(found), f"/v1/customers/{object_id}/subscriptions")
     raise KeyError(field)
 
 
@@ -72,10 +73,15 @@ def expand(account: Account, obj: dict, paths: list[str]) -> dict:
     result = copy.deepcopy(obj)
     for path in paths:
         parts = [part for part in str(path).split(".") if part]
-        depth = len([part for part in parts if part != "data"]) if result.get(
-            "object") == "list" else len(parts)
+        depth = (
+            len([part for part in parts if part != "data"])
+            if result.get("object") == "list"
+            else len(parts)
+        )
         if depth > MAX_DEPTH:
-            raise StripeError(f"You cannot expand more than {MAX_DEPTH} levels of a property. "
-                              f"Property: {path}", param="expand")
+            raise StripeError(
+                f"You cannot expand more than {MAX_DEPTH} levels of a property. Property: {path}",
+                param="expand",
+            )
         _expand_path(account, result, parts, str(path))
     return result

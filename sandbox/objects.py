@@ -18,8 +18,21 @@ _ALPHABET = string.ascii_letters + string.digits
 # Currencies whose API amounts have no minor unit, or three decimals.
 # ISK and UGX are absent on purpose: Stripe's API takes them with two decimals.
 ZERO_DECIMAL = {
-    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf",
-    "vnd", "vuv", "xaf", "xof", "xpf",
+    "bif",
+    "clp",
+    "djf",
+    "gnf",
+    "jpy",
+    "kmf",
+    "krw",
+    "mga",
+    "pyg",
+    "rwf",
+    "vnd",
+    "vuv",
+    "xaf",
+    "xof",
+    "xpf",
 }
 THREE_DECIMAL = {"bhd", "jod", "kwd", "omr", "tnd"}
 
@@ -138,9 +151,7 @@ def build_product(product_data: dict) -> dict:
     return product
 
 
-def build_price(
-    currency: str, unit_amount: int, product_id: str, recurring: dict | None
-) -> dict:
+def build_price(currency: str, unit_amount: int, product_id: str, recurring: dict | None) -> dict:
     """Return an inline price for a line item's `price_data`."""
     price = fixture("price")
     price.update(
@@ -251,8 +262,12 @@ def customer_details(email: str | None, name: str | None) -> dict:
     """Return the `customer_details` Checkout fills in when the donor pays."""
     return {
         "address": {
-            "city": None, "country": None, "line1": None,
-            "line2": None, "postal_code": None, "state": None,
+            "city": None,
+            "country": None,
+            "line1": None,
+            "line2": None,
+            "postal_code": None,
+            "state": None,
         },
         "email": email,
         "name": name,
@@ -267,8 +282,12 @@ def customer_details(email: str | None, name: str | None) -> dict:
 # --- customers and payment methods ------------------------------------------
 
 
-def build_customer(email: str | None, name: str | None, metadata: dict | None = None,
-                   description: str | None = None) -> dict:
+def build_customer(
+    email: str | None,
+    name: str | None,
+    metadata: dict | None = None,
+    description: str | None = None,
+) -> dict:
     """Return a customer."""
     customer = fixture("customer")
     customer.update(
@@ -280,16 +299,18 @@ def build_customer(email: str | None, name: str | None, metadata: dict | None = 
         name=name,
         description=description,
         metadata=dict(metadata or {}),
-        invoice_prefix="".join(secrets.choice(string.ascii_uppercase + string.digits)
-                               for _ in range(8)),
+        invoice_prefix="".join(
+            secrets.choice(string.ascii_uppercase + string.digits) for _ in range(8)
+        ),
         next_invoice_sequence=1,
         shipping=None,
     )
     return customer
 
 
-def build_payment_method(kind: str, email: str | None, name: str | None,
-                         customer: str | None, last4: str = "4242") -> dict:
+def build_payment_method(
+    kind: str, email: str | None, name: str | None, customer: str | None, last4: str = "4242"
+) -> dict:
     """Return a card (or bank debit) payment method like the one the donor typed in."""
     method = fixture("payment_method")
     method.update(
@@ -300,9 +321,17 @@ def build_payment_method(kind: str, email: str | None, name: str | None,
         allow_redisplay="limited",
     )
     method["billing_details"].update(
-        email=email, name=name, phone=None,
-        address={"city": None, "country": None, "line1": None,
-                 "line2": None, "postal_code": None, "state": None},
+        email=email,
+        name=name,
+        phone=None,
+        address={
+            "city": None,
+            "country": None,
+            "line1": None,
+            "line2": None,
+            "postal_code": None,
+            "state": None,
+        },
     )
     if kind == "card":
         method["card"].update(last4=last4, wallet=None, generated_from=None)
@@ -407,8 +436,9 @@ def build_charge(fields: dict, method: dict) -> dict:
     return charge
 
 
-def build_balance_transaction(source_id: str, amount: int, currency: str, kind: str,
-                              description: str | None) -> dict:
+def build_balance_transaction(
+    source_id: str, amount: int, currency: str, kind: str, description: str | None
+) -> dict:
     """Return the balance transaction a charge, refund or dispute moves money with."""
     transaction = fixture("balance_transaction")
     # An approximation of card pricing, so net amounts are not all equal to gross.
@@ -423,13 +453,22 @@ def build_balance_transaction(source_id: str, amount: int, currency: str, kind: 
         description=description,
         fee=fee,
         fee_details=(
-            [{"amount": fee, "application": None, "currency": currency,
-              "description": "Stripe processing fees", "type": "stripe_fee"}]
-            if fee else []
+            [
+                {
+                    "amount": fee,
+                    "application": None,
+                    "currency": currency,
+                    "description": "Stripe processing fees",
+                    "type": "stripe_fee",
+                }
+            ]
+            if fee
+            else []
         ),
         net=amount - fee,
-        reporting_category={"charge": "charge", "refund": "refund",
-                            "adjustment": "dispute"}.get(kind, kind),
+        reporting_category={"charge": "charge", "refund": "refund", "adjustment": "dispute"}.get(
+            kind, kind
+        ),
         source=source_id,
         status="pending",
         type=kind,
@@ -456,8 +495,9 @@ def build_dispute(fields: dict, inquiry: bool, due_by: int) -> dict:
         status="warning_needs_response" if inquiry else "needs_response",
         enhanced_eligibility_types=[],
     )
-    dispute["evidence_details"].update(due_by=due_by, has_evidence=False, past_due=False,
-                                       submission_count=0)
+    dispute["evidence_details"].update(
+        due_by=due_by, has_evidence=False, past_due=False, submission_count=0
+    )
     dispute["payment_method_details"]["card"]["case_type"] = "inquiry" if inquiry else "chargeback"
     dispute.update(fields)
     return dispute
@@ -494,14 +534,16 @@ def build_subscription(fields: dict) -> dict:
         managed_payments={"enabled": False},
         description=None,
     )
-    subscription["payment_settings"].update(payment_method_types=None,
-                                            save_default_payment_method="off")
+    subscription["payment_settings"].update(
+        payment_method_types=None, save_default_payment_method="off"
+    )
     subscription.update(fields)
     return subscription
 
 
-def build_subscription_item(subscription_id: str, price: dict, quantity: int,
-                            period_start: int, period_end: int) -> dict:
+def build_subscription_item(
+    subscription_id: str, price: dict, quantity: int, period_start: int, period_end: int
+) -> dict:
     """Return a subscription item; in current API versions it carries the billing period."""
     item = fixture("subscription_item")
     item.update(
@@ -563,8 +605,12 @@ def build_invoice(fields: dict) -> dict:
         shipping_cost=None,
         shipping_details=None,
         status="draft",
-        status_transitions={"finalized_at": None, "marked_uncollectible_at": None,
-                            "paid_at": None, "voided_at": None},
+        status_transitions={
+            "finalized_at": None,
+            "marked_uncollectible_at": None,
+            "paid_at": None,
+            "voided_at": None,
+        },
         total_discount_amounts=[],
         total_pretax_credit_amounts=[],
         total_taxes=[],
@@ -575,8 +621,9 @@ def build_invoice(fields: dict) -> dict:
     return invoice
 
 
-def build_invoice_line(invoice_id: str, subscription_id: str, item: dict,
-                       period_start: int, period_end: int) -> dict:
+def build_invoice_line(
+    invoice_id: str, subscription_id: str, item: dict, period_start: int, period_end: int
+) -> dict:
     """Return the invoice line a subscription item bills for one period."""
     line = fixture("line_item")
     price = item["price"]
@@ -662,8 +709,9 @@ def build_portal_configuration(fields: dict) -> dict:
 def build_portal_session(fields: dict) -> dict:
     """Return a Customer Portal session; its `url` is a sandbox page."""
     session = fixture("billing_portal.session")
-    session.update(id=new_id("bps_"), created=now(), livemode=False, flow=None,
-                   on_behalf_of=None, locale=None)
+    session.update(
+        id=new_id("bps_"), created=now(), livemode=False, flow=None, on_behalf_of=None, locale=None
+    )
     session.update(fields)
     return session
 
@@ -671,15 +719,26 @@ def build_portal_session(fields: dict) -> dict:
 def build_webhook_endpoint(fields: dict) -> dict:
     """Return a webhook endpoint; the caller adds `secret` to the creation response only."""
     endpoint = fixture("webhook_endpoint")
-    endpoint.update(id=new_id("we_"), created=now(), livemode=False, description=None,
-                    metadata={}, status="enabled")
+    endpoint.update(
+        id=new_id("we_"),
+        created=now(),
+        livemode=False,
+        description=None,
+        metadata={},
+        status="enabled",
+    )
     endpoint.update(fields)
     return endpoint
 
 
-def build_event(event_type: str, data_object: dict, api_version: str,
-                previous_attributes: dict | None, request: dict | None,
-                pending_webhooks: int) -> dict:
+def build_event(
+    event_type: str,
+    data_object: dict,
+    api_version: str,
+    previous_attributes: dict | None,
+    request: dict | None,
+    pending_webhooks: int,
+) -> dict:
     """Return an event carrying a snapshot of `data_object`."""
     event = fixture("event")
     data: dict = {"object": copy.deepcopy(data_object)}

@@ -145,8 +145,11 @@ def _per(item: dict) -> str:
     if not recurring:
         return ""
     count = recurring.get("interval_count") or 1
-    return f" per {recurring['interval']}" if count == 1 else (
-        f" every {count} {recurring['interval']}s")
+    return (
+        f" per {recurring['interval']}"
+        if count == 1
+        else (f" every {count} {recurring['interval']}s")
+    )
 
 
 def _owned(object_id: str, kind: str):
@@ -162,22 +165,40 @@ def _owned(object_id: str, kind: str):
 # --- checkout --------------------------------------------------------------
 
 
-def _checkout_page(account, session: dict, message: str | None = None, status: int = 200,
-                   email: str = "", name: str = ""):
+def _checkout_page(
+    account,
+    session: dict,
+    message: str | None = None,
+    status: int = 200,
+    email: str = "",
+    name: str = "",
+):
     """Render the payment page for a session, with a decline or error message if any."""
     items = account.private(session["id"]).get("line_items", [])
     total = objects.format_amount(session["amount_total"], session["currency"])
     verbs = {"donate": "Donate", "book": "Book", "subscribe": "Subscribe"}
-    verb = verbs.get(session.get("submit_type") or "",
-                     "Subscribe" if session["mode"] == "subscription" else "Pay")
-    heading = "Donate" if session.get("submit_type") == "donate" else (
-        "Subscribe" if session["mode"] == "subscription" else "Checkout")
+    verb = verbs.get(
+        session.get("submit_type") or "",
+        "Subscribe" if session["mode"] == "subscription" else "Pay",
+    )
+    heading = (
+        "Donate"
+        if session.get("submit_type") == "donate"
+        else ("Subscribe" if session["mode"] == "subscription" else "Checkout")
+    )
     return _page(
-        heading, CHECKOUT, status,
-        heading=heading, session=session, items=items, message=message,
-        email=email or simulation.DEFAULT_EMAIL, name=name,
+        heading,
+        CHECKOUT,
+        status,
+        heading=heading,
+        session=session,
+        items=items,
+        message=message,
+        email=email or simulation.DEFAULT_EMAIL,
+        name=name,
         pay_label=f"{verb} {total}{_per(items[0]) if items else ''}",
-        per=_per, success_url=simulation.success_redirect(session),
+        per=_per,
+        success_url=simulation.success_redirect(session),
     )
 
 
@@ -199,20 +220,36 @@ def checkout_submit(session_id):
     form = request.form
     try:
         with sandbox.store.change():
-            result = simulation.pay_session(account, session, form.get("outcome", "succeeded"),
-                                            form.get("email") or None, form.get("name") or None)
+            result = simulation.pay_session(
+                account,
+                session,
+                form.get("outcome", "succeeded"),
+                form.get("email") or None,
+                form.get("name") or None,
+            )
     except StripeError as error:
         with sandbox.store.lock:
             return _checkout_page(account, session, error.message, 400)
     if result["outcome"] == "requires_action":
         with sandbox.store.lock:
-            return _checkout_page(account, session, result["message"], 402,
-                                  form.get("email", ""), form.get("name", ""))
+            return _checkout_page(
+                account,
+                session,
+                result["message"],
+                402,
+                form.get("email", ""),
+                form.get("name", ""),
+            )
     if result["outcome"] == "declined":
         with sandbox.store.lock:
-            return _checkout_page(account, session, f"{result['message']} Nothing was "
-                                  "charged; try another card.", 402, form.get("email", ""),
-                                  form.get("name", ""))
+            return _checkout_page(
+                account,
+                session,
+                f"{result['message']} Nothing was charged; try another card.",
+                402,
+                form.get("email", ""),
+                form.get("name", ""),
+            )
     if result["outcome"] == "delayed":
         sandbox.settle_later(session_id)
     if result["redirect_url"]:
@@ -232,23 +269,36 @@ def _describe(subscription: dict) -> str:
     return ", ".join(parts)
 
 
-def _portal_page(account, portal: dict, notice: str | None = None,
-                 message: str | None = None, status: int = 200):
+def _portal_page(
+    account, portal: dict, notice: str | None = None, message: str | None = None, status: int = 200
+):
     """Render the customer's subscriptions with their cancel buttons."""
     customer = account.require("customer", portal["customer"])
-    subscriptions = [s for s in reversed(account.all("subscription"))
-                     if s["customer"] == customer["id"]]
-    return _page("Your subscriptions", PORTAL, status, customer=customer,
-                 subscriptions=subscriptions, notice=notice, message=message,
-                 return_url=portal.get("return_url"), date=_date, describe=_describe)
+    subscriptions = [
+        s for s in reversed(account.all("subscription")) if s["customer"] == customer["id"]
+    ]
+    return _page(
+        "Your subscriptions",
+        PORTAL,
+        status,
+        customer=customer,
+        subscriptions=subscriptions,
+        notice=notice,
+        message=message,
+        return_url=portal.get("return_url"),
+        date=_date,
+        describe=_describe,
+    )
 
 
 @bp.get("/portal/<portal_id>")
 def portal_page(portal_id):
     account, portal = _owned(portal_id, "billing_portal.session")
-    notices = {"cancel_at_period_end": "Your subscription will end at the end of the period.",
-               "cancel_now": "Your subscription is canceled.",
-               "renew": "Your subscription will continue."}
+    notices = {
+        "cancel_at_period_end": "Your subscription will end at the end of the period.",
+        "cancel_now": "Your subscription is canceled.",
+        "renew": "Your subscription will continue.",
+    }
     with current_app.extensions["sandbox"].store.lock:
         return _portal_page(account, portal, notices.get(request.args.get("done", "")))
 
@@ -260,21 +310,22 @@ def portal_submit(portal_id):
     action = request.form.get("action", "")
     subscription = account.get("subscription", request.form.get("subscription"))
     if subscription is None or subscription["customer"] != portal["customer"]:
-        return _portal_page(account, portal, message="That subscription is not yours.",
-                            status=404)
+        return _portal_page(account, portal, message="That subscription is not yours.", status=404)
     try:
         with sandbox.store.change():
             if action == "cancel_now":
                 simulation.cancel_subscription(account, subscription)
             elif action in ("cancel_at_period_end", "renew"):
                 simulation.update_subscription(
-                    account, subscription,
-                    {"cancel_at_period_end": "true" if action != "renew" else "false"})
+                    account,
+                    subscription,
+                    {"cancel_at_period_end": "true" if action != "renew" else "false"},
+                )
             else:
                 raise StripeError("Unknown action.")
     except StripeError as error:
         return _portal_page(account, portal, message=error.message, status=400)
-    after = ((portal.get("flow") or {}).get("after_completion") or {})
+    after = (portal.get("flow") or {}).get("after_completion") or {}
     if after.get("type") == "redirect" and (after.get("redirect") or {}).get("return_url"):
         return redirect(after["redirect"]["return_url"], code=303)
     return redirect(f"/portal/{portal_id}?done={action}", code=303)

@@ -41,11 +41,7 @@ def _finish(node, parent_key: str | None):
         return node
     converted = {key: _finish(value, key) for key, value in node.items()}
     keys = list(converted)
-    if (
-        parent_key not in _FREE_FORM
-        and keys
-        and all(key.isdigit() for key in keys)
-    ):
+    if parent_key not in _FREE_FORM and keys and all(key.isdigit() for key in keys):
         return [converted[key] for key in sorted(keys, key=int)]
     return dict(converted)
 

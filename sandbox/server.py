@@ -99,15 +99,22 @@ def create_app(sandbox: Sandbox) -> Flask:
     return app
 
 
-def build(state_path=None, webhook_url: str | None = None, webhook_secret: str | None = None,
-          retry: RetryPolicy | None = None, chaos: dict | None = None,
-          async_delay: float | None = 5.0, http_timeout: float = 10.0) -> Sandbox:
+def build(
+    state_path=None,
+    webhook_url: str | None = None,
+    webhook_secret: str | None = None,
+    retry: RetryPolicy | None = None,
+    chaos: dict | None = None,
+    async_delay: float | None = 5.0,
+    http_timeout: float = 10.0,
+) -> Sandbox:
     """Create the state and the delivery thread (not yet started)."""
     if webhook_url and not webhook_secret:
         webhook_secret = "whsec_" + secrets.token_hex(16)
     store = Store(state_path, forward_url=webhook_url, forward_secret=webhook_secret, chaos=chaos)
-    return Sandbox(store=store, deliverer=Deliverer(store, retry, http_timeout),
-                   async_delay=async_delay)
+    return Sandbox(
+        store=store, deliverer=Deliverer(store, retry, http_timeout), async_delay=async_delay
+    )
 
 
 def ensure_loopback(host: str) -> None:
@@ -127,13 +134,15 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-def _bind(sandbox: Sandbox, host: str, port: int, public_url: str | None,
-          quiet: bool) -> BaseWSGIServer:
+def _bind(
+    sandbox: Sandbox, host: str, port: int, public_url: str | None, quiet: bool
+) -> BaseWSGIServer:
     """Bind the HTTP server and fix the public URL once the port is known."""
     ensure_loopback(host)
     app = create_app(sandbox)
-    server = make_server(host, port, app, threaded=True,
-                         request_handler=_QuietHandler if quiet else None)
+    server = make_server(
+        host, port, app, threaded=True, request_handler=_QuietHandler if quiet else None
+    )
     sandbox.public_url = (public_url or f"http://{host}:{server.server_port}").rstrip("/")
     return server
 
@@ -178,22 +187,36 @@ class SandboxHandle:
         self.stop()
 
 
-def start_in_thread(port: int = 0, host: str = "127.0.0.1", state_path=None,
-                    webhook_url: str | None = None, webhook_secret: str | None = None,
-                    public_url: str | None = None, retry: RetryPolicy | None = None,
-                    chaos: dict | None = None, async_delay: float | None = 5.0,
-                    http_timeout: float = 10.0, quiet: bool = True) -> SandboxHandle:
+def start_in_thread(
+    port: int = 0,
+    host: str = "127.0.0.1",
+    state_path=None,
+    webhook_url: str | None = None,
+    webhook_secret: str | None = None,
+    public_url: str | None = None,
+    retry: RetryPolicy | None = None,
+    chaos: dict | None = None,
+    async_delay: float | None = 5.0,
+    http_timeout: float = 10.0,
+    quiet: bool = True,
+) -> SandboxHandle:
     """Start a sandbox on a background thread (port 0 picks a free port) and return its handle."""
-    sandbox = build(state_path, webhook_url, webhook_secret, retry, chaos, async_delay,
-                    http_timeout)
+    sandbox = build(
+        state_path, webhook_url, webhook_secret, retry, chaos, async_delay, http_timeout
+    )
     server = _bind(sandbox, host, port, public_url, quiet)
     # A short poll interval makes stop() quick, which keeps test teardown fast.
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="sandbox-http", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name="sandbox-http",
+        daemon=True,
+    )
     thread.start()
     sandbox.deliverer.start()
-    return SandboxHandle(url=f"http://{host}:{server.server_port}", sandbox=sandbox,
-                         server=server, thread=thread)
+    return SandboxHandle(
+        url=f"http://{host}:{server.server_port}", sandbox=sandbox, server=server, thread=thread
+    )
 
 
 def serve(host: str, port: int, public_url: str | None = None, **options) -> None:
@@ -204,11 +227,15 @@ def serve(host: str, port: int, public_url: str | None = None, **options) -> Non
     forward = sandbox.store.forward_endpoints
     base = f"http://{host}:{server.server_port}"
     print(f"Stripe sandbox — payments are simulated. API base: {base}", flush=True)
-    print(f"Dashboard: {base}/_sandbox   Hosted pages: {sandbox.public_url}/pay/<session id>",
-          flush=True)
+    print(
+        f"Dashboard: {base}/_sandbox   Hosted pages: {sandbox.public_url}/pay/<session id>",
+        flush=True,
+    )
     if forward:
-        print(f"Forwarding every event to {forward[0]['url']}, signed with "
-              f"{forward[0]['secret']}", flush=True)
+        print(
+            f"Forwarding every event to {forward[0]['url']}, signed with {forward[0]['secret']}",
+            flush=True,
+        )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -71,8 +71,9 @@ class Account:
         """Return sandbox-only data kept beside an object (never sent to clients)."""
         return self.data["private"].setdefault(object_id, {})
 
-    def emit(self, event_type: str, obj: dict, previous: dict | None = None,
-             request: dict | None = None) -> dict:
+    def emit(
+        self, event_type: str, obj: dict, previous: dict | None = None, request: dict | None = None
+    ) -> dict:
         """Record an event about `obj` and queue it for every endpoint that wants it."""
         return self.store.emit(self, event_type, obj, previous, request)
 
@@ -81,12 +82,14 @@ class Account:
         found = []
         for endpoint in self.all("webhook_endpoint"):
             if endpoint.get("status") == "enabled":
-                found.append({
-                    "id": endpoint["id"],
-                    "url": endpoint["url"],
-                    "secret": self.private(endpoint["id"]).get("secret"),
-                    "enabled_events": endpoint.get("enabled_events") or [],
-                })
+                found.append(
+                    {
+                        "id": endpoint["id"],
+                        "url": endpoint["url"],
+                        "secret": self.private(endpoint["id"]).get("secret"),
+                        "enabled_events": endpoint.get("enabled_events") or [],
+                    }
+                )
         found.extend(self.store.forward_endpoints)
         return found
 
@@ -101,9 +104,13 @@ class Account:
 class Store:
     """All accounts, the lock that guards them, and their JSON file."""
 
-    def __init__(self, path: str | os.PathLike | None = None,
-                 forward_url: str | None = None, forward_secret: str | None = None,
-                 chaos: dict | None = None) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike | None = None,
+        forward_url: str | None = None,
+        forward_secret: str | None = None,
+        chaos: dict | None = None,
+    ) -> None:
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
         self.path = Path(path) if path else None
@@ -118,12 +125,21 @@ class Store:
         self._depth = 0
         self.forward_endpoints: list[dict] = []
         if forward_url:
-            self.forward_endpoints.append({
-                "id": FORWARD_ENDPOINT_ID, "url": forward_url,
-                "secret": forward_secret, "enabled_events": ["*"],
-            })
-        self.state: dict = {"format": 1, "accounts": {}, "chaos": {}, "sequence": 0,
-                            "clock_offset": 0}
+            self.forward_endpoints.append(
+                {
+                    "id": FORWARD_ENDPOINT_ID,
+                    "url": forward_url,
+                    "secret": forward_secret,
+                    "enabled_events": ["*"],
+                }
+            )
+        self.state: dict = {
+            "format": 1,
+            "accounts": {},
+            "chaos": {},
+            "sequence": 0,
+            "clock_offset": 0,
+        }
         self._load()
         if chaos:
             self.state["chaos"].update(chaos)
@@ -150,8 +166,15 @@ class Store:
         """Return the account of an API key, creating it on first use."""
         data = self.state["accounts"].get(key)
         if data is None:
-            data = {"key": key, "api_version": None, "objects": {}, "private": {},
-                    "idempotency": {}, "deliveries": {}, "chaos": {}}
+            data = {
+                "key": key,
+                "api_version": None,
+                "objects": {},
+                "private": {},
+                "idempotency": {},
+                "deliveries": {},
+                "chaos": {},
+            }
             self.state["accounts"][key] = data
         return Account(self, data)
 
@@ -178,8 +201,11 @@ class Store:
             self.state["accounts"].clear()
         else:
             self.state["accounts"].pop(key, None)
-        self.unsent = {delivery_id: owner for delivery_id, owner in self.unsent.items()
-                       if owner in self.state["accounts"]}
+        self.unsent = {
+            delivery_id: owner
+            for delivery_id, owner in self.unsent.items()
+            if owner in self.state["accounts"]
+        }
         self._reindex()
 
     def unsent_deliveries(self, key: str | None = None) -> list[tuple[Account, dict]]:
@@ -251,15 +277,23 @@ class Store:
         self.state["sequence"] += 1
         return self.state["sequence"]
 
-    def emit(self, account: Account, event_type: str, obj: dict, previous: dict | None,
-             request: dict | None) -> dict:
+    def emit(
+        self,
+        account: Account,
+        event_type: str,
+        obj: dict,
+        previous: dict | None,
+        request: dict | None,
+    ) -> dict:
         """Record an event and remember which endpoints must receive it."""
         targets = [
-            endpoint["id"] for endpoint in account.endpoints()
+            endpoint["id"]
+            for endpoint in account.endpoints()
             if "*" in endpoint["enabled_events"] or event_type in endpoint["enabled_events"]
         ]
-        event = objects.build_event(event_type, obj, account.api_version, previous, request,
-                                    len(targets))
+        event = objects.build_event(
+            event_type, obj, account.api_version, previous, request, len(targets)
+        )
         account.put(event)
         self._batch.append((account, event, targets))
         return event

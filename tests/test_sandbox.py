@@ -35,8 +35,9 @@ def http(url: str, data: bytes | None = None, json_body=None) -> tuple[int, dict
     headers = {}
     if json_body is not None:
         data, headers = json.dumps(json_body).encode(), {"Content-Type": "application/json"}
-    request = urllib.request.Request(url, data=data, headers=headers,
-                                     method="GET" if data is None else "POST")
+    request = urllib.request.Request(
+        url, data=data, headers=headers, method="GET" if data is None else "POST"
+    )
     try:
         with _OPENER.open(request, timeout=10) as response:
             return response.status, response.headers, response.read().decode()
@@ -63,12 +64,14 @@ class Receiver:
                         status = receiver.always
                     else:
                         status = receiver.script.pop(0) if receiver.script else 200
-                    receiver.deliveries.append({
-                        "signature": self.headers["Stripe-Signature"],
-                        "body": body,
-                        "event": json.loads(body),
-                        "status": status,
-                    })
+                    receiver.deliveries.append(
+                        {
+                            "signature": self.headers["Stripe-Signature"],
+                            "body": body,
+                            "event": json.loads(body),
+                            "status": status,
+                        }
+                    )
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -78,14 +81,18 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/webhook"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
 
     def types(self, answered: int | None = 200) -> list[str]:
         """Return event types in arrival order (only the attempts answered `answered`)."""
         with self.lock:
-            return [d["event"]["type"] for d in self.deliveries
-                    if answered is None or d["status"] == answered]
+            return [
+                d["event"]["type"]
+                for d in self.deliveries
+                if answered is None or d["status"] == answered
+            ]
 
     def of_type(self, event_type: str) -> list[dict]:
         with self.lock:
@@ -105,8 +112,9 @@ def receiver():
 
 @pytest.fixture
 def sandbox(receiver):
-    handle = start_in_thread(webhook_url=receiver.url, webhook_secret=SECRET,
-                             retry=FAST_RETRIES, async_delay=None)
+    handle = start_in_thread(
+        webhook_url=receiver.url, webhook_secret=SECRET, retry=FAST_RETRIES, async_delay=None
+    )
     yield handle
     handle.stop()
 
@@ -118,8 +126,7 @@ def api_key():
 
 @pytest.fixture
 def client(sandbox, api_key):
-    return stripe.StripeClient(api_key, base_addresses={"api": sandbox.url},
-                               max_network_retries=0)
+    return stripe.StripeClient(api_key, base_addresses={"api": sandbox.url}, max_network_retries=0)
 
 
 def control(sandbox, path: str, **body) -> dict:
@@ -137,8 +144,11 @@ def control_error(sandbox, path: str, **body) -> tuple[int, dict]:
 
 def donation_session(client, mode: str = "payment", amount: int = 2500, **extra):
     """Create a Checkout Session the way the app does for one gift."""
-    price_data = {"currency": "eur", "unit_amount": amount,
-                  "product_data": {"name": "Gift to the library fund"}}
+    price_data = {
+        "currency": "eur",
+        "unit_amount": amount,
+        "product_data": {"name": "Gift to the library fund"},
+    }
     params = {
         "mode": mode,
         "success_url": "https://news.example/article?session={CHECKOUT_SESSION_ID}",
@@ -165,7 +175,8 @@ def paid_session(client, sandbox, **extra):
 
 def verified(delivery: dict) -> bool:
     return stripe.WebhookSignature.verify_header(
-        delivery["body"].decode(), delivery["signature"], SECRET, tolerance=300)
+        delivery["body"].decode(), delivery["signature"], SECRET, tolerance=300
+    )
 
 
 # --- the library talks to the sandbox ------------------------------------------
@@ -180,14 +191,16 @@ def test_global_api_base_reaches_the_sandbox_over_plain_http(sandbox, api_key, m
 
 
 def test_form_encoding_decodes_into_nested_params():
-    decoded = decode([
-        ("line_items[0][price_data][currency]", "eur"),
-        ("line_items[0][quantity]", "1"),
-        ("expand[]", "payment_intent"),
-        ("expand[]", "line_items"),
-        ("metadata[0]", "kept as a key"),
-        ("created[gte]", "5"),
-    ])
+    decoded = decode(
+        [
+            ("line_items[0][price_data][currency]", "eur"),
+            ("line_items[0][quantity]", "1"),
+            ("expand[]", "payment_intent"),
+            ("expand[]", "line_items"),
+            ("metadata[0]", "kept as a key"),
+            ("created[gte]", "5"),
+        ]
+    )
     assert decoded == {
         "line_items": [{"price_data": {"currency": "eur"}, "quantity": "1"}],
         "expand": ["payment_intent", "line_items"],
@@ -216,7 +229,8 @@ def test_paid_session_delivers_three_signed_events_in_order(client, sandbox, rec
     assert completed["data"]["object"]["metadata"] == {"donation_id": "17"}
 
     fetched = client.v1.checkout.sessions.retrieve(
-        session.id, params={"expand": ["payment_intent.latest_charge"]})
+        session.id, params={"expand": ["payment_intent.latest_charge"]}
+    )
     assert (fetched.status, fetched.payment_status) == ("complete", "paid")
     assert fetched.payment_intent.metadata.to_dict() == {"donation_id": "17"}
     assert fetched.payment_intent.latest_charge.amount == 2500
@@ -259,7 +273,8 @@ def test_delayed_payment_completes_unpaid_then_settles(client, sandbox, receiver
     assert client.v1.checkout.sessions.retrieve(session.id).payment_status == "paid"
     types = receiver.types()
     assert types.index("checkout.session.completed") < types.index(
-        "checkout.session.async_payment_succeeded")
+        "checkout.session.async_payment_succeeded"
+    )
 
 
 def test_expiring_a_session_fires_expired(client, sandbox, receiver):
@@ -309,7 +324,8 @@ def test_subscription_month_advance_pays_a_second_invoice(client, sandbox, recei
         assert details == {"subscription": subscription_id, "metadata": {"donation_id": "17"}}
         assert "subscription" not in invoice and "payment_intent" not in invoice
         payments = client.v1.invoice_payments.list(
-            params={"invoice": invoice["id"], "expand": ["data.payment.payment_intent"]})
+            params={"invoice": invoice["id"], "expand": ["data.payment.payment_intent"]}
+        )
         intent = payments.data[0].payment.payment_intent
         assert intent.status == "succeeded" and intent.amount == 1000
         assert client.v1.charges.retrieve(intent.latest_charge).paid is True
@@ -317,10 +333,13 @@ def test_subscription_month_advance_pays_a_second_invoice(client, sandbox, recei
     assert completed["subscription"] == subscription_id
     assert completed["payment_status"] == "paid"
     assert receiver.types().index("customer.subscription.created") < receiver.types().index(
-        "invoice.paid")
+        "invoice.paid"
+    )
     invoices = client.v1.invoices.list(params={"subscription": subscription_id})
-    assert [i.billing_reason for i in invoices.data] == ["subscription_cycle",
-                                                         "subscription_create"]
+    assert [i.billing_reason for i in invoices.data] == [
+        "subscription_cycle",
+        "subscription_create",
+    ]
 
 
 def test_cancel_at_period_end_ends_the_subscription_on_advance(client, sandbox, receiver):
@@ -328,8 +347,7 @@ def test_cancel_at_period_end_ends_the_subscription_on_advance(client, sandbox, 
     control(sandbox, f"checkout/sessions/{session.id}/pay")
     subscription_id = client.v1.checkout.sessions.retrieve(session.id).subscription
 
-    updated = client.v1.subscriptions.update(subscription_id,
-                                             params={"cancel_at_period_end": True})
+    updated = client.v1.subscriptions.update(subscription_id, params={"cancel_at_period_end": True})
     assert updated.cancel_at_period_end is True and updated.status == "active"
     assert control(sandbox, f"subscriptions/{subscription_id}/advance")["invoice"] is None
     assert control(sandbox, f"subscriptions/{subscription_id}/advance")["invoice"] is None
@@ -346,11 +364,16 @@ def test_portal_page_cancels_at_period_end(client, sandbox):
     session = donation_session(client, mode="subscription", amount=1000)
     control(sandbox, f"checkout/sessions/{session.id}/pay")
     paid = client.v1.checkout.sessions.retrieve(session.id)
-    configuration = client.v1.billing_portal.configurations.create(params={
-        "features": {"subscription_cancel": {"enabled": True, "mode": "at_period_end"}}})
-    portal = client.v1.billing_portal.sessions.create(params={
-        "customer": paid.customer, "return_url": "https://news.example/account",
-        "configuration": configuration.id})
+    configuration = client.v1.billing_portal.configurations.create(
+        params={"features": {"subscription_cancel": {"enabled": True, "mode": "at_period_end"}}}
+    )
+    portal = client.v1.billing_portal.sessions.create(
+        params={
+            "customer": paid.customer,
+            "return_url": "https://news.example/account",
+            "configuration": configuration.id,
+        }
+    )
     assert portal.url.startswith(f"{sandbox.url}/portal/bps_")
     assert "10.00 EUR per month" in http(portal.url)[2]
 
@@ -369,9 +392,13 @@ def test_portal_page_cancels_at_period_end(client, sandbox):
 
 def test_partial_refund_then_failed_refund(client, sandbox, receiver):
     session = paid_session(client, sandbox)
-    refund = client.v1.refunds.create(params={"payment_intent": session.payment_intent,
-                                              "amount": 1250,
-                                              "metadata": {"donation_id": "17"}})
+    refund = client.v1.refunds.create(
+        params={
+            "payment_intent": session.payment_intent,
+            "amount": 1250,
+            "metadata": {"donation_id": "17"},
+        }
+    )
     assert (refund.status, refund.amount) == ("succeeded", 1250)
     charge = client.v1.charges.retrieve(refund.charge)
     assert (charge.amount_refunded, charge.refunded) == (1250, False)
@@ -383,8 +410,13 @@ def test_partial_refund_then_failed_refund(client, sandbox, receiver):
     assert client.v1.charges.retrieve(refund.charge).amount_refunded == 0
     listed = client.v1.refunds.list(params={"payment_intent": session.payment_intent})
     assert [(r.id, r.status) for r in listed.data] == [(refund.id, "failed")]
-    assert receiver.types()[len(PAYMENT_EVENTS):] == [
-        "refund.created", "charge.refunded", "refund.updated", "refund.failed", "refund.updated"]
+    assert receiver.types()[len(PAYMENT_EVENTS) :] == [
+        "refund.created",
+        "charge.refunded",
+        "refund.updated",
+        "refund.failed",
+        "refund.updated",
+    ]
     refunded = receiver.of_type("charge.refunded")[0]["event"]["data"]
     assert refunded["object"]["amount_refunded"] == 1250
     assert refunded["previous_attributes"] == {"amount_refunded": 0}
@@ -403,8 +435,7 @@ def test_refund_control_refunds_the_rest_and_rejects_more(client, sandbox):
 def test_refund_larger_than_the_charge_is_refused(client, sandbox):
     session = paid_session(client, sandbox)
     with pytest.raises(stripe.InvalidRequestError) as refused:
-        client.v1.refunds.create(params={"payment_intent": session.payment_intent,
-                                         "amount": 2501})
+        client.v1.refunds.create(params={"payment_intent": session.payment_intent, "amount": 2501})
     assert refused.value.code == "amount_too_large" and refused.value.param == "amount"
 
 
@@ -421,12 +452,17 @@ def test_dispute_lost_then_reversed_to_won(client, sandbox, receiver):
     assert client.v1.disputes.retrieve(dispute["id"]).status == "won"
     dispute_events = [t for t in receiver.types() if t.startswith("charge.dispute.")]
     assert dispute_events == [
-        "charge.dispute.created", "charge.dispute.funds_withdrawn",
-        "charge.dispute.updated", "charge.dispute.closed",
-        "charge.dispute.updated", "charge.dispute.closed", "charge.dispute.funds_reinstated",
+        "charge.dispute.created",
+        "charge.dispute.funds_withdrawn",
+        "charge.dispute.updated",
+        "charge.dispute.closed",
+        "charge.dispute.updated",
+        "charge.dispute.closed",
+        "charge.dispute.funds_reinstated",
     ]
-    closed = [d["event"]["data"]["object"]["status"]
-              for d in receiver.of_type("charge.dispute.closed")]
+    closed = [
+        d["event"]["data"]["object"]["status"] for d in receiver.of_type("charge.dispute.closed")
+    ]
     assert closed == ["lost", "won"]
 
 
@@ -449,8 +485,9 @@ def test_idempotency_key_replays_and_refuses_other_params(client):
     assert replayed.id == created.id
     assert replayed.last_response.headers["Idempotent-Replayed"] == "true"
     with pytest.raises(stripe.IdempotencyError):
-        client.v1.customers.create(params={"email": "other@example.org"},
-                                   options={"idempotency_key": "gift-1"})
+        client.v1.customers.create(
+            params={"email": "other@example.org"}, options={"idempotency_key": "gift-1"}
+        )
     assert len(client.v1.customers.list().data) == 1
 
 
@@ -459,16 +496,28 @@ def test_errors_surface_as_stripe_error_classes(client, sandbox):
         client.v1.checkout.sessions.retrieve("cs_test_missing")
     assert unknown.value.http_status == 404 and unknown.value.code == "resource_missing"
     with pytest.raises(stripe.InvalidRequestError) as recurring:
-        donation_session(client, line_items=[{"quantity": 1, "price_data": {
-            "currency": "eur", "unit_amount": 500, "product_data": {"name": "Gift"},
-            "recurring": {"interval": "month"}}}])
+        donation_session(
+            client,
+            line_items=[
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": "eur",
+                        "unit_amount": 500,
+                        "product_data": {"name": "Gift"},
+                        "recurring": {"interval": "month"},
+                    },
+                }
+            ],
+        )
     assert "recurring" in recurring.value.user_message
     with pytest.raises(stripe.InvalidRequestError) as too_small:
         donation_session(client, amount=10)
     assert too_small.value.code == "amount_too_small"
     for bad_key in ("not-a-key", "sk_live_abc"):
-        stranger = stripe.StripeClient(bad_key, base_addresses={"api": sandbox.url},
-                                       max_network_retries=0)
+        stranger = stripe.StripeClient(
+            bad_key, base_addresses={"api": sandbox.url}, max_network_retries=0
+        )
         with pytest.raises(stripe.AuthenticationError):
             stranger.v1.customers.list()
 
@@ -500,7 +549,8 @@ def test_exhausted_retries_show_as_undelivered(client, sandbox, receiver):
     assert len(receiver.deliveries) == FAST_RETRIES.max_attempts
     undelivered = client.v1.events.list(params={"delivery_success": False})
     assert [(e.type, e.data.object.id) for e in undelivered.data] == [
-        ("customer.created", customer.id)]
+        ("customer.created", customer.id)
+    ]
 
 
 def test_duplicate_chaos_delivers_each_event_twice(client, sandbox, receiver, api_key):
@@ -522,8 +572,7 @@ def test_drop_first_chaos_still_delivers_after_a_retry(client, sandbox, receiver
     assert receiver.deliveries[0]["event"]["data"]["object"]["id"] == customer.id
 
 
-def test_shuffle_and_late_chaos_still_deliver_each_event_once(client, sandbox, receiver,
-                                                              api_key):
+def test_shuffle_and_late_chaos_still_deliver_each_event_once(client, sandbox, receiver, api_key):
     control(sandbox, "chaos", api_key=api_key, shuffle=True, late=0.05)
     paid_session(client, sandbox)
     assert sandbox.flush(5)
@@ -534,14 +583,16 @@ def test_api_created_endpoint_gets_its_own_signed_deliveries(client, sandbox, re
     second = Receiver()
     try:
         endpoint = client.v1.webhook_endpoints.create(
-            params={"url": second.url, "enabled_events": ["customer.created"]})
+            params={"url": second.url, "enabled_events": ["customer.created"]}
+        )
         assert endpoint.secret.startswith("whsec_")
         assert "secret" not in client.v1.webhook_endpoints.retrieve(endpoint.id)
         client.v1.customers.create(params={"email": "reader@example.org"})
         assert sandbox.flush(5)
         delivery = second.deliveries[0]
         assert stripe.WebhookSignature.verify_header(
-            delivery["body"].decode(), delivery["signature"], endpoint.secret)
+            delivery["body"].decode(), delivery["signature"], endpoint.secret
+        )
         disabled = client.v1.webhook_endpoints.update(endpoint.id, params={"disabled": True})
         assert disabled.status == "disabled"
         assert client.v1.webhook_endpoints.delete(endpoint.id).deleted is True
@@ -568,8 +619,7 @@ def test_dashboard_lists_payments_and_its_forms_act(client, sandbox):
     _, _, page = http(f"{sandbox.url}/_sandbox")
     assert session.id[:24] in page and charge_id in page and "refund half" in page
 
-    status, headers, _ = http(f"{sandbox.url}/_sandbox/payments/{charge_id}/refund",
-                              b"amount=1000")
+    status, headers, _ = http(f"{sandbox.url}/_sandbox/payments/{charge_id}/refund", b"amount=1000")
     assert (status, headers["Location"]) == (303, "/_sandbox")
     assert [r.amount for r in client.v1.refunds.list(params={"charge": charge_id}).data] == [1000]
 

@@ -27,12 +27,36 @@ def goal(db_session):
     ("locale", "expected"),
     [
         ("en", ["$1,822 raised of $5,000", "36%", "2 donors", "Choose an amount", "Give"]),
-        ("de", ["1.822 $ von 5.000 $ gesammelt", "36 %", "2 Personen haben gespendet",
-                "Betrag wählen", "Spenden"]),
-        ("fr", ["1 822 $US collectés sur 5 000 $US", "36 %", "2 personnes ont donné",
-                "Choisissez un montant", "Donner"]),
-        ("es", ["1.822 US$ recaudados de 5.000 US$", "36 %", "2 personas han donado",
-                "Elige un importe", "Donar"]),
+        (
+            "de",
+            [
+                "1.822 $ von 5.000 $ gesammelt",
+                "36 %",
+                "2 Personen haben gespendet",
+                "Betrag wählen",
+                "Spenden",
+            ],
+        ),
+        (
+            "fr",
+            [
+                "1 822 $US collectés sur 5 000 $US",
+                "36 %",
+                "2 personnes ont donné",
+                "Choisissez un montant",
+                "Donner",
+            ],
+        ),
+        (
+            "es",
+            [
+                "1.822 US$ recaudados de 5.000 US$",
+                "36 %",
+                "2 personas han donado",
+                "Elige un importe",
+                "Donar",
+            ],
+        ),
     ],
 )
 def test_widget_text_and_amounts_follow_data_locale(client, goal, locale, expected):

@@ -148,9 +148,7 @@ def describe_goal(public_goal: PublicGoal, locale: str, now: datetime | None = N
         bar_percent=max(0, min(percent, 100)),
         donors_text=donors_text,
         summary=summary,
-        value_text=gettext(
-            "%(summary)s, %(percent)s", summary=summary, percent=percent_text
-        ),
+        value_text=gettext("%(summary)s, %(percent)s", summary=summary, percent=percent_text),
         deadline_text=_deadline_text(public_goal, phase, locale, time_zone),
         phase=phase,
         phase_message=_phase_message(phase, opens_on),

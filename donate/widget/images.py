@@ -28,10 +28,14 @@ _TITLE_LINE = 46
 
 # Fonts with the Latin, Greek and Cyrillic letters and currency signs our locales write.
 _FONT_CANDIDATES = (
-    ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
-    ("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-     "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf"),
+    (
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    ),
+    (
+        "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+        "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
+    ),
     ("/Library/Fonts/Arial Unicode.ttf", "/Library/Fonts/Arial Unicode.ttf"),
 )
 # Pillow's built-in face draws ASCII only; these read well in its place.
@@ -113,8 +117,13 @@ def render_png(public_goal: PublicGoal, *, locale: str, colour: str) -> Rendered
     _, bold, _ = _fonts(16 * scale)
     left, bar_top, bar_height = 16 * scale, 40 * scale, 14 * scale
     bar_width = (WIDTH - 32) * scale
-    draw.text((left, 28 * scale), _drawable(lines.title, full_coverage), font=bold,
-              fill="#111827", anchor="ls")
+    draw.text(
+        (left, 28 * scale),
+        _drawable(lines.title, full_coverage),
+        font=bold,
+        fill="#111827",
+        anchor="ls",
+    )
     box = (left, bar_top, left + bar_width, bar_top + bar_height)
     draw.rounded_rectangle(box, radius=bar_height // 2, fill="#e5e7eb")
     filled = round(bar_width * display.bar_percent / 100)
@@ -124,10 +133,20 @@ def render_png(public_goal: PublicGoal, *, locale: str, colour: str) -> Rendered
             radius=bar_height // 2,
             fill=colour,
         )
-    draw.text((left, 78 * scale), _drawable(lines.summary, full_coverage), font=regular,
-              fill="#111827", anchor="ls")
-    draw.text((left, 102 * scale), _drawable(lines.status, full_coverage), font=regular,
-              fill="#374151", anchor="ls")
+    draw.text(
+        (left, 78 * scale),
+        _drawable(lines.summary, full_coverage),
+        font=regular,
+        fill="#111827",
+        anchor="ls",
+    )
+    draw.text(
+        (left, 102 * scale),
+        _drawable(lines.status, full_coverage),
+        font=regular,
+        fill="#374151",
+        anchor="ls",
+    )
     out = io.BytesIO()
     # A small palette keeps anti-aliased text and makes the file a quarter of the size.
     palette = image.quantize(colors=32, method=Image.Quantize.MEDIANCUT)

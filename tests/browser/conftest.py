@@ -74,9 +74,9 @@ class BrowserPages:
         page = context.new_page()
         page.on(
             "console",
-            lambda message: self.console_errors.append(message.text)
-            if message.type == "error"
-            else None,
+            lambda message: (
+                self.console_errors.append(message.text) if message.type == "error" else None
+            ),
         )
         page.on("pageerror", lambda error: self.console_errors.append(str(error)))
         return page
