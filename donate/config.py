@@ -84,6 +84,11 @@ def _looks_real(value: str, prefixes: tuple[str, ...]) -> bool:
     return len(rest) >= 8 and not any(mark in lowered for mark in PLACEHOLDER_MARKS)
 
 
+def is_live_stripe_key(key: str) -> bool:
+    """Live keys charge real cards; every other key (test, sandbox, none) simulates payments."""
+    return key.startswith(("sk_live_", "rk_live_"))
+
+
 def normalise_database_url(url: str) -> str:
     """Point plain postgres URLs at psycopg 3, the driver we install."""
     for prefix in ("postgres://", "postgresql://"):

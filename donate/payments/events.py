@@ -62,6 +62,10 @@ def _nothing() -> None:
     """No hook."""
 
 
+class StripeNeededLater(RuntimeError):
+    """Applying needs Stripe's API while the database is locked: apply it after the commit."""
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What applying an event did, for the inbox row."""
@@ -88,6 +92,10 @@ class EventApplier:
         self._fetched: dict[tuple[str, str], Any] = {}
         # Runs once before the first call to Stripe (the inbox commits the stored event there).
         self.before_stripe_call: Callable[[], None] = _nothing
+        # While rows are locked no call may reach Stripe; parked events that would need one are
+        # listed here and applied by the inbox once the transaction has committed.
+        self._locked = False
+        self.deferred: list[str] = []
         self._handlers: dict[str, Callable[[dict[str, Any], str, str], Outcome]] = {
             # A Checkout Session finished: paid now, or waiting for a delayed method.
             "checkout.session.completed": self._on_session_completed,
@@ -137,6 +145,8 @@ class EventApplier:
 
     def _ask(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Call Stripe, after the caller's hook (the inbox commits the stored event first)."""
+        if self._locked:
+            raise StripeNeededLater(getattr(call, "__name__", "a call to Stripe"))
         hook, self.before_stripe_call = self.before_stripe_call, _nothing
         hook()
         return call(*args, **kwargs)
@@ -548,14 +558,20 @@ class EventApplier:
         for row in list(waiting):
             # Each in its own savepoint: one event that cannot be applied must not stop the
             # payment that released it from being counted; it is kept, failed, for a replay.
+            locked_before, self._locked = self._locked, True
             try:
                 with db.session.begin_nested():
                     outcome = self.apply(json.loads(row.payload))
+            except StripeNeededLater:
+                self.deferred.append(row.event_id)  # still parked; applied after the commit
+                continue
             except Exception as error:  # noqa: BLE001 - recorded on the event row
                 row.status = EventStatus.FAILED
                 row.error = f"{type(error).__name__}: {error}"[:2000]
                 row.parked_on = None
                 continue
+            finally:
+                self._locked = locked_before
             if outcome.status == EventStatus.PARKED:
                 continue
             row.status = outcome.status

@@ -92,12 +92,35 @@ def receive(event: dict[str, Any], payload: str, applier: EventApplier) -> Recei
         row.error = outcome.note if outcome.status == EventStatus.IGNORED else None
         row.processed_at = utcnow() if outcome.status != EventStatus.PARKED else None
         db.session.commit()
+        apply_deferred(applier)
         return Receipt(200, f"{event_id}: {outcome.status.value}.")
     except Exception as error:  # noqa: BLE001 - any failure must become a retry, not a lost event
         db.session.rollback()
         log.exception("Applying Stripe event %s failed", event_id)
         _record_failure(event, payload, error)
         return Receipt(500, f"{event_id} could not be applied; Stripe will retry.")
+
+
+def apply_deferred(applier: EventApplier) -> None:
+    """Apply the parked events a payment released that needed Stripe, now that nothing is locked.
+
+    Each goes through receive() again, so Stripe is asked before its transaction begins; one
+    that fails is kept as failed for a retry and never undoes the payment that released it.
+    """
+    while applier.deferred:
+        event_id = applier.deferred.pop(0)
+        row = db.session.execute(
+            sa.select(StripeEvent).where(
+                StripeEvent.event_id == event_id, StripeEvent.status == EventStatus.PARKED
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            db.session.rollback()
+            continue
+        payload = row.payload
+        row.status = EventStatus.RECEIVED
+        db.session.commit()
+        receive(json.loads(payload), payload, applier)
 
 
 def _no_commit() -> None:

@@ -158,6 +158,7 @@ def _apply(
         outcome = applier.apply_object(event_type, obj, cause=CAUSE)
     changed = outcome.status == EventStatus.PROCESSED and state() != before
     db.session.commit()
+    inbox.apply_deferred(applier)
     return changed
 
 

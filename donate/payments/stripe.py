@@ -15,6 +15,7 @@ import stripe
 from flask import Flask, current_app
 
 from donate import money
+from donate.config import is_live_stripe_key
 
 # Network retries stay on: stripe-python retries connection errors and 409/5xx with idempotency.
 MAX_NETWORK_RETRIES = 2
@@ -150,7 +151,7 @@ class StripeGateway:
     @property
     def livemode(self) -> bool:
         """Whether our key is a live key; events of the other mode are not ours to apply."""
-        return self.api_key.startswith(("sk_live_", "rk_live_"))
+        return is_live_stripe_key(self.api_key)
 
     # --- Checkout ----------------------------------------------------------------------------
 

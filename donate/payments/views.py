@@ -21,7 +21,7 @@ from donate import money
 from donate.extensions import csrf, db, limiter
 from donate.goal_view import BadLocale, PublicGoal, find_public_goal, parse_locale
 from donate.origins import origin_of
-from donate.payments import checkout
+from donate.payments import checkout, inbox
 from donate.payments.events import EventApplier
 from donate.payments.instance import portal_configuration
 from donate.payments.stripe import PaymentProviderError, gateway
@@ -145,6 +145,7 @@ def came_back():  # noqa: ANN201
             donation, session, cause=f"return:{session_id}", event_type="checkout.session.completed"
         )
         db.session.commit()
+        inbox.apply_deferred(applier)
     goal = donation.goal
     if session.get("mode") == "subscription" or donation.subscription_id:
         return render_template(

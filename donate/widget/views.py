@@ -13,6 +13,7 @@ from flask import Blueprint, Response, abort, current_app, request
 from flask.blueprints import BlueprintSetupState
 
 from donate.caching import public_response
+from donate.config import is_live_stripe_key
 from donate.goal_view import PublicGoal
 from donate.widget.assets import static_bytes
 from donate.widget.colours import resolve_colour
@@ -183,6 +184,7 @@ def goal_page(slug: str) -> Response:
             supporters=supporters,
             thanks=thanks,
             public_url=current_app.config["PUBLIC_URL"].rstrip("/"),
+            simulated=not is_live_stripe_key(current_app.config["STRIPE_SECRET_KEY"]),
         ),
     )
     return _serve(document, choice, policy=_html_policy(document, public_goal))
