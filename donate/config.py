@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,11 @@ DEVELOPMENT_SECRETS = frozenset(
     }
 )
 # Signs of a value copied from an example rather than from Stripe's dashboard.
-PLACEHOLDER_MARKS = ("...", "xxx", "<", ">", "your", "change", "example", "placeholder")
+# Words of example values long enough never to occur by chance in a random key.
+PLACEHOLDER_MARKS = ("example", "placeholder", "changeme")
+# Stripe's keys and signing secrets end in dozens of random letters and digits.
+_RANDOM_PART = re.compile(r"[A-Za-z0-9]{16,}")
+_FEWEST_DISTINCT_CHARACTERS = 10
 STRIPE_KEY_PREFIXES = ("sk_live_", "sk_test_", "rk_live_", "rk_test_")
 ENVIRONMENTS = ("development", "test", "production")
 # The largest request body any route accepts; deploy/nginx.conf's client_max_body_size matches.
@@ -78,10 +83,15 @@ def _public_url(raw: str) -> str:
 
 
 def _looks_real(value: str, prefixes: tuple[str, ...]) -> bool:
-    """Has Stripe's prefix and something after it, and no mark of an example value."""
+    """Stripe's prefix, then a random-looking run of letters and digits (not "xxxx...", not
+    "your_key_here"), and no word of an example value."""
     lowered = value.lower()
     rest = next((value[len(p) :] for p in prefixes if value.startswith(p)), "")
-    return len(rest) >= 8 and not any(mark in lowered for mark in PLACEHOLDER_MARKS)
+    return (
+        _RANDOM_PART.fullmatch(rest) is not None
+        and len(set(rest)) >= _FEWEST_DISTINCT_CHARACTERS
+        and not any(mark in lowered for mark in PLACEHOLDER_MARKS)
+    )
 
 
 def is_live_stripe_key(key: str) -> bool:

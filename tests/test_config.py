@@ -78,6 +78,8 @@ PRODUCTION = {
         ("STRIPE_SECRET_KEY", "sk_live_...", "local sandbox's, an example"),
         ("STRIPE_SECRET_KEY", "sk_live_xxxxxxxxxxxxxxxx", "local sandbox's, an example"),
         ("STRIPE_SECRET_KEY", "pk_live_51Hq8aKc2VnT0pR7s", "local sandbox's, an example"),
+        ("STRIPE_SECRET_KEY", "sk_live_your_secret_key_here", "local sandbox's, an example"),
+        ("STRIPE_SECRET_KEY", "sk_live_EXAMPLE0123456789abc", "local sandbox's, an example"),
         ("STRIPE_API_BASE", "http://127.0.0.1:12111", "leave it unset in production"),
     ],
 )
@@ -91,6 +93,20 @@ def test_production_accepts_real_looking_stripe_values_and_development_accepts_t
     Settings.from_environ(PRODUCTION).check_production()
     Settings.from_environ(
         {"STRIPE_SECRET_KEY": "sk_test_sandbox", "STRIPE_API_BASE": "http://127.0.0.1:12111"}
+    ).check_production()
+
+
+@pytest.mark.parametrize(
+    ("secret", "key"),
+    [
+        # Random keys may hold any run of letters: "xxx", "your" or "change" must not refuse them.
+        ("whsec_xxxYour9ChangeKq2Vt7pLm4Rz8", "sk_live_51HxxxYourChange8aKc2VnT0pR7sQ9wE"),
+        ("whsec_" + "aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF", "rk_live_" + "Z9y8X7w6V5u4T3s2R1q0P9o8"),
+    ],
+)
+def test_production_accepts_random_keys_whatever_letters_they_hold(secret, key):
+    Settings.from_environ(
+        {**PRODUCTION, "STRIPE_WEBHOOK_SECRET": secret, "STRIPE_SECRET_KEY": key}
     ).check_production()
 
 

@@ -216,6 +216,26 @@ def test_a_renewal_that_fails_makes_a_running_gift_past_due_and_it_still_counts(
     assert row.status in ledger.transitions.SUBSCRIPTION_RUNNING
 
 
+def test_a_late_failed_invoice_never_brings_an_unpaid_subscription_back_to_running(client):
+    goal = make_goal()
+    donation = _pending(goal, 1_500, DonationKind.MONTHLY)
+    subscription_id = "sub_unpaid_then_late_failure"
+    post_event(
+        client,
+        event("customer.subscription.created", _subscription(donation, subscription_id, "active")),
+    )
+    post_event(
+        client,
+        event("customer.subscription.updated", _subscription(donation, subscription_id, "unpaid")),
+    )
+    renewal = invoice(subscription_id, donation, 1_500)
+    post_event(client, event("invoice.payment_failed", {**renewal, "amount_paid": 0}))
+    row = db.session.execute(sa.select(Subscription)).scalar_one()
+    db.session.refresh(row)
+    assert row.status == SubscriptionStatus.UNPAID
+    assert row.status not in ledger.transitions.SUBSCRIPTION_RUNNING
+
+
 def test_an_unknown_subscription_status_keeps_the_old_one_and_applies_the_rest(client):
     goal = make_goal()
     donation = _pending(goal, 1_500, DonationKind.MONTHLY)

@@ -103,3 +103,79 @@ def test_a_parked_refund_is_applied_after_the_payment_commits(app, committed_db,
         sa.select(StripeEvent).where(StripeEvent.event_id == early["id"])
     ).scalar_one()
     assert row.status is EventStatus.PROCESSED
+
+
+class _StripeWhileThePaymentSettles(_StripeThatTriesToWrite):
+    """Asked whose payment it is, settles the payment meanwhile (as the return page might) and
+    says it is ours; asked for the refunds, checks nothing is locked and lists them."""
+
+    def __init__(self, url, donation_id, refunds, settle) -> None:
+        super().__init__(url, donation_id, refunds)
+        self.settle = settle
+        self.intent = {}
+
+    def __call__(self, environ, start_response):
+        if environ["PATH_INFO"].startswith("/v1/payment_intents/"):
+            self.settle()
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [json.dumps(self.intent).encode()]
+        return super().__call__(environ, start_response)
+
+
+def test_a_refund_whose_payment_settles_while_it_is_applied_asks_stripe_unlocked(
+    app, committed_db, monkeypatch
+):
+    goal = make_goal(slug="settles-meanwhile")
+    donation = ledger.create_pending_donation(
+        goal, amount_minor=10_000, kind=DonationKind.ONE_TIME, cause="test"
+    )
+    db.session.commit()
+    payment_intent, charge_id = new_id("pi"), new_id("ch")
+    made = refund(payment_intent, 2_500, charge=charge_id, metadata={})
+    paid = checkout_session(donation, payment_intent=payment_intent)
+
+    def settle() -> None:
+        assert (
+            post_event(app.test_client(), event("checkout.session.completed", paid)).status_code
+            == 200
+        )
+
+    stripe = _StripeWhileThePaymentSettles(
+        str(db.engine.url.render_as_string(False)), donation.id, [made], settle
+    )
+    stripe.intent = shape(
+        "payment_intent",
+        id=payment_intent,
+        amount=10_000,
+        currency="usd",
+        metadata=metadata(donation),
+        livemode=False,
+    )
+    server = make_server("127.0.0.1", 0, stripe, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setitem(app.config, "STRIPE_API_BASE", f"http://127.0.0.1:{server.server_port}")
+    app.extensions.pop("donate.stripe", None)
+    try:
+        # No metadata on the charge: only Stripe can say the payment is ours.
+        refunded = shape(
+            "charge",
+            id=charge_id,
+            payment_intent=payment_intent,
+            amount=10_000,
+            amount_refunded=2_500,
+            refunded=False,
+            currency="usd",
+            metadata={},
+            livemode=False,
+            refunds=None,
+        )
+        assert post_event(app.test_client(), event("charge.refunded", refunded)).status_code == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+        app.extensions.pop("donate.stripe", None)
+
+    db.session.expire_all()
+    assert stripe.writable_when_asked and all(stripe.writable_when_asked)
+    assert db.session.get(Goal, goal.id).raised_minor == 7_500
+    assert db.session.get(Donation, donation.id).refunded_minor == 2_500

@@ -10,7 +10,8 @@ from __future__ import annotations
 import enum
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -124,6 +125,15 @@ class EventApplier:
             "customer.subscription.updated": self._on_subscription_changed,
             "customer.subscription.deleted": self._on_subscription_changed,
         }
+
+    @contextmanager
+    def no_stripe_calls(self) -> Iterator[None]:
+        """While rows are locked: a call to Stripe raises StripeNeededLater instead of waiting."""
+        locked_before, self._locked = self._locked, True
+        try:
+            yield
+        finally:
+            self._locked = locked_before
 
     def handles(self, event_type: str) -> bool:
         """Whether we apply this type of event at all."""
@@ -558,9 +568,8 @@ class EventApplier:
         for row in list(waiting):
             # Each in its own savepoint: one event that cannot be applied must not stop the
             # payment that released it from being counted; it is kept, failed, for a replay.
-            locked_before, self._locked = self._locked, True
             try:
-                with db.session.begin_nested():
+                with self.no_stripe_calls(), db.session.begin_nested():
                     outcome = self.apply(json.loads(row.payload))
             except StripeNeededLater:
                 self.deferred.append(row.event_id)  # still parked; applied after the commit
@@ -570,8 +579,6 @@ class EventApplier:
                 row.error = f"{type(error).__name__}: {error}"[:2000]
                 row.parked_on = None
                 continue
-            finally:
-                self._locked = locked_before
             if outcome.status == EventStatus.PARKED:
                 continue
             row.status = outcome.status
@@ -766,8 +773,10 @@ class EventApplier:
         if subscription is None:
             return not_ours("The invoice is not for a monthly gift we know.")
         # A renewal that failed makes a running gift past due; a failed first payment leaves it
-        # incomplete until Stripe expires it (incomplete -> past_due is not in the table).
-        ledger.move_subscription(subscription, SubscriptionStatus.PAST_DUE, cause=cause)
+        # incomplete until Stripe expires it (incomplete -> past_due is not in the table). A
+        # late copy never undoes what a subscription event already said (unpaid, paused, ...).
+        if subscription.status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING):
+            ledger.move_subscription(subscription, SubscriptionStatus.PAST_DUE, cause=cause)
         return APPLIED
 
     def _on_subscription_changed(self, data: dict[str, Any], _type: str, cause: str) -> Outcome:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from donate.extensions import db, insert_ignoring_duplicates
 from donate.models import EventStatus, StripeEvent, utcnow
-from donate.payments.events import EventApplier
+from donate.payments.events import EventApplier, StripeNeededLater
 from donate.payments.stripe_data import mapping, text
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,9 @@ def _store(event: dict[str, Any], payload: str) -> None:
     )
 
 
-def receive(event: dict[str, Any], payload: str, applier: EventApplier) -> Receipt:
+def receive(
+    event: dict[str, Any], payload: str, applier: EventApplier, *, retried: bool = False
+) -> Receipt:
     """Store, claim and apply one verified event; 5xx asks for a retry.
 
     The event is stored before anything else. When applying it needs Stripe's API, the stored
@@ -72,6 +74,14 @@ def receive(event: dict[str, Any], payload: str, applier: EventApplier) -> Recei
                 verdict = applier.prefetch(event_type, mapping(event, "data", "object"))
             finally:
                 applier.before_stripe_call = _no_commit
+        # Count the attempt first: that write takes the row's lock (SQLite's write lock), so the
+        # status read next is final, and a concurrent copy of this event waits for our commit.
+        db.session.execute(
+            sa.update(StripeEvent)
+            .where(StripeEvent.event_id == event_id)
+            .values(attempts=StripeEvent.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
         row = db.session.execute(
             sa.select(StripeEvent)
             .where(StripeEvent.event_id == event_id)
@@ -79,11 +89,10 @@ def receive(event: dict[str, Any], payload: str, applier: EventApplier) -> Recei
             .execution_options(populate_existing=True)
         ).scalar_one()
         if row.status in _DONE:
-            db.session.commit()
+            db.session.rollback()
             return Receipt(200, f"{event_id} was already {row.status.value}.")
-        row.attempts += 1
         if verdict is None:
-            with db.session.begin_nested():
+            with applier.no_stripe_calls(), db.session.begin_nested():
                 outcome = applier.apply(event)
         else:
             outcome = verdict
@@ -94,6 +103,14 @@ def receive(event: dict[str, Any], payload: str, applier: EventApplier) -> Recei
         db.session.commit()
         apply_deferred(applier)
         return Receipt(200, f"{event_id}: {outcome.status.value}.")
+    except StripeNeededLater:
+        # What Stripe had to say changed while we waited for the lock (the payment settled
+        # meanwhile): start again, asking Stripe first, once.
+        db.session.rollback()
+        if not retried:
+            return receive(event, payload, applier, retried=True)
+        _record_failure(event, payload, RuntimeError("Stripe was needed under a lock twice."))
+        return Receipt(500, f"{event_id} could not be applied; Stripe will retry.")
     except Exception as error:  # noqa: BLE001 - any failure must become a retry, not a lost event
         db.session.rollback()
         log.exception("Applying Stripe event %s failed", event_id)

@@ -154,7 +154,7 @@ def _apply(
     if verdict is not None:
         return False
     before = state()
-    with db.session.begin_nested():
+    with applier.no_stripe_calls(), db.session.begin_nested():
         outcome = applier.apply_object(event_type, obj, cause=CAUSE)
     changed = outcome.status == EventStatus.PROCESSED and state() != before
     db.session.commit()

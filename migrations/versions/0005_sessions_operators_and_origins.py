@@ -1,5 +1,9 @@
 """Sign-out epoch and operator role on users; allowed origins re-normalised with UTS-46.
 
+Stored origins were already ASCII (Python's IDNA 2003 codec wrote them), so this mostly
+lower-cases them and drops default ports; a host that IDNA 2003 folded (straße stored as
+strasse) cannot be told from a real strasse here, and its owner re-enters it if needed.
+
 Revision ID: 0005
 Revises: 0004
 """
