@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from donate.extensions import db
+from donate.money import percent_raised
 
 
 def utcnow() -> datetime:
@@ -265,7 +266,7 @@ class Goal(db.Model):
     @property
     def percent(self) -> int:
         """Whole percent of the target raised, floored, so 99.6 % never reads as reached."""
-        return (self.raised_minor * 100) // self.target_minor if self.target_minor else 0
+        return percent_raised(self.raised_minor, self.target_minor)
 
 
 class Subscription(db.Model):
