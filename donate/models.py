@@ -328,6 +328,8 @@ class Donation(db.Model):
     source_url: Mapped[str | None] = mapped_column(sa.String(2000))
     article_id: Mapped[str | None] = mapped_column(sa.String(200), index=True)
     locale: Mapped[str | None] = mapped_column(sa.String(16))
+    # How an offline gift was received (cash, cheque, bank_transfer); the note is the editor's.
+    offline_method: Mapped[str | None] = mapped_column(sa.String(32))
     note: Mapped[str | None] = mapped_column(sa.Text)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
