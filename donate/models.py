@@ -513,3 +513,12 @@ class InstanceSetting(db.Model):
     key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     value: Mapped[str] = mapped_column(sa.String(255))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PortalGrant(db.Model):
+    """A Checkout session whose Customer Portal grant went to a browser: each is given once."""
+
+    __tablename__ = "portal_grants"
+
+    checkout_session_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,8 +1,11 @@
-"""Offline gifts keep their method in a column of its own.
+"""Offline gifts keep their method in a column of its own; portal grants are given once.
 
 The method used to open the gift's note ("Cash" or "Cash: the editor's note"), and voiding
 overwrote the note with the reason. It is read back from every note that still starts with it;
 voided gifts whose note was overwritten keep no method, and their note is marked as the reason.
+
+portal_grants records each Checkout session whose return page gave a browser the short-lived
+right to open the donor's Customer Portal, so a copied return URL gives it to nobody else.
 
 Revision ID: 0008
 Revises: 0006
@@ -68,9 +71,16 @@ def _backfill() -> None:
 def upgrade() -> None:
     with op.batch_alter_table("donations", schema=None) as batch_op:
         batch_op.add_column(sa.Column("offline_method", sa.String(length=32), nullable=True))
+    op.create_table(
+        "portal_grants",
+        sa.Column("checkout_session_id", sa.String(length=255), nullable=False),
+        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("checkout_session_id", name=op.f("pk_portal_grants")),
+    )
     _backfill()
 
 
 def downgrade() -> None:
+    op.drop_table("portal_grants")
     with op.batch_alter_table("donations", schema=None) as batch_op:
         batch_op.drop_column("offline_method")
