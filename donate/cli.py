@@ -360,7 +360,10 @@ def stripe_setup_command(portal_only: bool) -> None:
         _fail(f"Stripe refused: {error}")
         raise
     # Portal sessions name this configuration: Stripe's default one cannot be set by the API.
-    remember_portal_configuration(stripe.livemode, str(portal.get("id")))
+    login_url = (portal.get("login_page") or {}).get("url")
+    remember_portal_configuration(
+        stripe.livemode, str(portal.get("id")), login_url if isinstance(login_url, str) else None
+    )
     db.session.commit()
     if not portal_only and created:
         click.echo(

@@ -112,6 +112,7 @@ class PublicGoal:
                 "presets": [
                     fmt(p, goal.currency, locale, compact=True) for p in goal.presets_minor or []
                 ],
+                "percent": money.format_progress(goal.raised_minor, goal.target_minor, locale),
             },
         }
 

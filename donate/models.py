@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from donate.extensions import db
+from donate.money import percent_raised
 
 
 def utcnow() -> datetime:
@@ -265,7 +266,7 @@ class Goal(db.Model):
     @property
     def percent(self) -> int:
         """Whole percent of the target raised, floored, so 99.6 % never reads as reached."""
-        return (self.raised_minor * 100) // self.target_minor if self.target_minor else 0
+        return percent_raised(self.raised_minor, self.target_minor)
 
 
 class Subscription(db.Model):
@@ -327,6 +328,8 @@ class Donation(db.Model):
     source_url: Mapped[str | None] = mapped_column(sa.String(2000))
     article_id: Mapped[str | None] = mapped_column(sa.String(200), index=True)
     locale: Mapped[str | None] = mapped_column(sa.String(16))
+    # How an offline gift was received (cash, cheque, bank_transfer); the note is the editor's.
+    offline_method: Mapped[str | None] = mapped_column(sa.String(32))
     note: Mapped[str | None] = mapped_column(sa.Text)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -510,3 +513,12 @@ class InstanceSetting(db.Model):
     key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     value: Mapped[str] = mapped_column(sa.String(255))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PortalGrant(db.Model):
+    """A Checkout session whose Customer Portal grant went to a browser: each is given once."""
+
+    __tablename__ = "portal_grants"
+
+    checkout_session_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -8,7 +8,13 @@ from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
-from babel.numbers import format_currency, format_decimal, get_decimal_symbol, get_group_symbol
+from babel.numbers import (
+    format_currency,
+    format_decimal,
+    format_percent,
+    get_decimal_symbol,
+    get_group_symbol,
+)
 
 from donate.currencies import CURRENCIES, Currency
 
@@ -20,11 +26,13 @@ __all__ = [
     "UnknownCurrency",
     "decimal_to_minor",
     "format_amount",
+    "format_progress",
     "from_stripe_amount",
     "get_currency",
     "gift_limits",
     "minor_to_decimal",
     "parse_amount",
+    "percent_raised",
     "to_stripe_amount",
     "validate_amount",
     "whole_number",
@@ -574,6 +582,26 @@ def format_amount(
         locale=loc,
         currency_digits=False,
     )
+
+
+def percent_raised(raised_minor: int, target_minor: int) -> int:
+    """Whole percent of the target raised, floored, so 99.6 % never reads as reached."""
+    if target_minor <= 0 or raised_minor <= 0:
+        return 0
+    return (raised_minor * 100) // target_minor
+
+
+def format_progress(raised_minor: int, target_minor: int, locale: str | Locale = "en") -> str:
+    """The share of the target raised as the locale writes percentages, the one place it is.
+
+    Floored like `percent_raised`; a gift too small for one percent reads "<1%" (in the
+    locale's form), never "0%", which is kept for nothing given.
+    """
+    loc = _as_locale(locale)
+    percent = percent_raised(raised_minor, target_minor)
+    if percent == 0 and raised_minor > 0 and target_minor > 0:
+        return "<" + format_percent(Decimal("0.01"), locale=loc)
+    return format_percent(Decimal(percent) / 100, locale=loc)
 
 
 def gift_limits(

@@ -5,7 +5,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, jsonify, render_template
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import joinedload
 
+from donate import money
 from donate.extensions import db
 from donate.models import Goal, GoalStatus
 
@@ -16,9 +18,19 @@ public = Blueprint("public", __name__)
 def home() -> str:
     """Say what this instance is and link to its goals."""
     goals = db.session.execute(
-        sa.select(Goal).where(Goal.status == GoalStatus.ACTIVE).order_by(Goal.id).limit(50)
+        sa.select(Goal)
+        .options(joinedload(Goal.site))
+        .where(Goal.status == GoalStatus.ACTIVE)
+        .order_by(Goal.id)
+        .limit(50)
     ).scalars()
-    return render_template("home.html", goals=list(goals), payments_notice=payments_notice())
+    lines = [(goal, _progress(goal)) for goal in goals]
+    return render_template("home.html", lines=lines, payments_notice=payments_notice())
+
+
+def _progress(goal: Goal) -> str:
+    """The share raised as the goal's own site writes it, as its dashboard does."""
+    return money.format_progress(goal.raised_minor, goal.target_minor, goal.site.default_locale)
 
 
 def payments_notice() -> str | None:

@@ -609,6 +609,11 @@ def _apply_configuration(configuration: dict, params: dict) -> None:
     for field in ("default_return_url", "name"):
         if field in params:
             configuration[field] = params[field] or None
+    login_page = configuration["login_page"]
+    # Stripe gives an enabled login page a shareable URL, and takes it away when disabled.
+    login_page["url"] = (
+        f"{runtime().public_url}/p/login/{configuration['id']}" if login_page["enabled"] else None
+    )
     if "active" in params:
         configuration["active"] = get_bool(params, "active")
     if "metadata" in params:

@@ -125,6 +125,22 @@ PORTAL = """
 {% if return_url %}<p><a href="{{ return_url }}">Return to the site</a></p>{% endif %}
 """
 
+PORTAL_LOGIN = """
+<h1>Sign in to manage your subscriptions</h1>
+{% if sent %}
+<p role="status">If {{ email }} belongs to a customer, a sign-in link is on its way.</p>
+<p class="banner">The sandbox sends no e-mail; here is the link Stripe would send:
+{% if link %}<a href="{{ link }}">open your subscriptions</a>{% else %}none (no customer has
+this e-mail address){% endif %}.</p>
+{% else %}
+<form method="post">
+  <label for="email">E-mail address</label>
+  <input id="email" name="email" type="email" required>
+  <button class="primary" type="submit">Send a sign-in link</button>
+</form>
+{% endif %}
+"""
+
 
 def _page(title: str, template: str, status: int = 200, **context):
     """Render one of the inline templates inside the common layout."""
@@ -329,3 +345,38 @@ def portal_submit(portal_id):
     if after.get("type") == "redirect" and (after.get("redirect") or {}).get("return_url"):
         return redirect(after["redirect"]["return_url"], code=303)
     return redirect(f"/portal/{portal_id}?done={action}", code=303)
+
+
+@bp.get("/p/login/<configuration_id>")
+def portal_login_page(configuration_id):
+    account, configuration = _owned(configuration_id, "billing_portal.configuration")
+    if not configuration["login_page"]["enabled"]:
+        abort(404)
+    return _page("Sign in", PORTAL_LOGIN, sent=False)
+
+
+@bp.post("/p/login/<configuration_id>")
+def portal_login_submit(configuration_id):
+    """Stripe e-mails the customer a portal link; the sandbox shows it on the page instead."""
+    sandbox = current_app.extensions["sandbox"]
+    account, configuration = _owned(configuration_id, "billing_portal.configuration")
+    if not configuration["login_page"]["enabled"]:
+        abort(404)
+    email = (request.form.get("email") or "").strip()
+    link = None
+    with sandbox.store.change():
+        customers = [
+            c for c in account.all("customer") if email and (c.get("email") or "") == email
+        ]
+        if customers:
+            session = objects.build_portal_session(
+                {
+                    "configuration": configuration_id,
+                    "customer": customers[-1]["id"],
+                    "return_url": configuration.get("default_return_url"),
+                }
+            )
+            session["url"] = f"{sandbox.public_url}/portal/{session['id']}"
+            account.put(session)
+            link = session["url"]
+    return _page("Sign in", PORTAL_LOGIN, sent=True, email=email, link=link)

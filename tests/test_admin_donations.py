@@ -215,11 +215,12 @@ def test_an_offline_gift_moves_the_totals_and_its_void_moves_them_back(client, d
     assert (gift.kind, gift.state) == (DonationKind.OFFLINE, DonationState.SUCCEEDED)
     assert gift.amount_minor == 15_050
     assert gift.donor_email == "dana@example.org"
-    assert gift.note == "Cheque: Cheque no. 4711"
+    assert (gift.offline_method, gift.note) == ("cheque", "Cheque no. 4711")
     assert gift.created_at == datetime(2026, 2, 14, tzinfo=UTC)  # the site's midnight (UTC)
     assert totals(d.goal_a) == (before[0] + 15_050, before[1] + 1, before[2] + 1)
     page = client.get(f"/admin/sites/{d.site_a.id}/donations/{gift.id}")
     assert "offline" in page.text and "Void this gift" in page.text
+    assert "<dt>Received as</dt><dd>Cheque</dd>" in page.text
 
     refused = post_form(
         client, f"/admin/sites/{d.site_a.id}/donations/{gift.id}/void", {"reason": ""}
@@ -235,6 +236,11 @@ def test_an_offline_gift_moves_the_totals_and_its_void_moves_them_back(client, d
     assert totals(d.goal_a) == before
     db.session.expire(gift)
     assert gift.state == DonationState.VOIDED
+    # The void reason joins the note; the method and the editor's note are kept.
+    assert gift.offline_method == "cheque"
+    assert gift.note == "Cheque no. 4711\nVoided: Entered twice"
+    page = client.get(f"/admin/sites/{d.site_a.id}/donations/{gift.id}")
+    assert "<dt>Received as</dt><dd>Cheque</dd>" in page.text
     logged = (
         db.session.execute(
             sa.select(AuditLog)

@@ -11,7 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from donate import ledger
 from donate.admin.export import COLUMNS, FORMULA_STARTS, neutralise
+from donate.models import DonationKind
 from tests.admin_support import sign_in_as
 from tests.factories import make_goal, make_offline_gift
 
@@ -95,6 +97,27 @@ def test_the_export_streams_every_column_with_amounts_as_numbers(client, dashboa
     assert row["created"] == "2026-03-15T00:30:00+01:00"  # the site's time zone
     raw = response.get_data(as_text=True)
     assert ",12.50," in raw  # unquoted: a spreadsheet reads a number
+
+
+def test_the_export_says_how_each_gift_was_received_also_after_a_void(client, dashboard):
+    d = dashboard
+    cash = make_offline_gift(d.goal_a, 1_000, offline_method="cash", note="=cash box")
+    transfer = make_offline_gift(d.goal_a, 2_000, offline_method="bank_transfer")
+    ledger.void_donation(transfer.id, reason="-Bounced", cause="test")
+    card = make_goal(d.site_a, slug="card-goal")
+    paid = ledger.create_pending_donation(
+        card, amount_minor=3_000, kind=DonationKind.ONE_TIME, cause="test"
+    )
+    sign_in_as(client, d.viewer)
+    rows = {
+        row["id"]: row for row in read_csv(client.get(f"/admin/sites/{d.site_a.id}/donations.csv"))
+    }
+    assert "method" in COLUMNS
+    assert (rows[str(cash.id)]["method"], rows[str(cash.id)]["note"]) == ("cash", "'=cash box")
+    assert rows[str(transfer.id)]["method"] == "bank_transfer"
+    assert rows[str(transfer.id)]["state"] == "voided"
+    assert rows[str(transfer.id)]["note"] == "Voided: -Bounced"
+    assert rows[str(paid.id)]["method"] == "stripe"
 
 
 def test_the_export_follows_the_lists_filters(client, dashboard):

@@ -107,3 +107,59 @@ def test_revision_0005_re_normalises_stored_origins_with_uts46(tmp_path):
         "https://news.example.org",
     ]
     assert tuple(user) == (0, 0)
+
+
+def test_revision_0008_reads_the_offline_method_out_of_the_note(tmp_path):
+    """Methods written at the start of notes move to their column; the editors' notes remain."""
+    database = tmp_path / "notes.sqlite3"
+    _flask(database, "upgrade", "0006")
+    engine = sa.create_engine(f"sqlite:///{database}")
+    notes = {
+        1: ("offline", "succeeded", "Cash"),
+        2: ("offline", "succeeded", "Cheque: no. 4711\nCorrected: Counted twice"),
+        3: ("offline", "succeeded", "Bank transfer\nCorrected: Typo"),
+        4: ("offline", "voided", "Entered twice"),  # the void overwrote the method
+        5: ("offline", "succeeded", "Cashier's cheque"),
+        6: ("one_time", "succeeded", "Cash: not an offline gift"),
+    }
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO sites (id, name, allowed_origins, default_currency, default_locale,"
+                " time_zone, brand_colour, created_at) VALUES (1, 'Old', '[]', 'EUR', 'en', 'UTC',"
+                " '#1d4ed8', '2026-01-01')"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO goals (id, site_id, slug, title, description, currency,"
+                " target_minor, presets_minor, minimum_minor, monthly_enabled,"
+                " milestones_minor, status, raised_minor, donation_count, donor_count,"
+                " totals_version, created_at, updated_at) VALUES (1, 1, 'g', 'G', '', 'EUR',"
+                " 1000, '[]', 100, 0, '[]', 'active', 0, 0, 0, 0, '2026-01-01', '2026-01-01')"
+            )
+        )
+        for donation_id, (kind, state, note) in notes.items():
+            connection.execute(
+                sa.text(
+                    "INSERT INTO donations (id, goal_id, amount_minor, currency, kind, state,"
+                    " refunded_minor, disputed_minor, anonymous, message_hidden, note,"
+                    " created_at) VALUES (:id, 1, 500, 'EUR', :kind, :state, 0, 0, 0, 0, :note,"
+                    " '2026-01-01')"
+                ),
+                {"id": donation_id, "kind": kind, "state": state, "note": note},
+            )
+    _flask(database, "upgrade", "0008")
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text("SELECT id, offline_method, note FROM donations ORDER BY id")
+        ).all()
+    engine.dispose()
+    assert [tuple(row) for row in rows] == [
+        (1, "cash", None),
+        (2, "cheque", "no. 4711\nCorrected: Counted twice"),
+        (3, "bank_transfer", "Corrected: Typo"),
+        (4, None, "Voided: Entered twice"),
+        (5, None, "Cashier's cheque"),
+        (6, None, "Cash: not an offline gift"),
+    ]

@@ -154,6 +154,10 @@ def test_stripe_setup_portal_only_stores_the_configuration_and_makes_no_endpoint
         sa.select(InstanceSetting.value).where(InstanceSetting.key == "portal_configuration_test")
     ).scalar_one()
     assert [c.id for c in configurations] == [stored]
+    login_url = db.session.execute(
+        sa.select(InstanceSetting.value).where(InstanceSetting.key == "portal_login_url_test")
+    ).scalar_one()
+    assert login_url == configurations[0].login_page.url == f"{stripe_sandbox.url}/p/login/{stored}"
 
     again = runner.invoke(args=["donate", "stripe-setup", "--portal-only"])
     assert again.exit_code == 0, again.output

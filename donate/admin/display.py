@@ -11,7 +11,7 @@ from donate.admin import scoping
 from donate.admin.blueprint import admin
 from donate.admin.forms import ConfirmForm
 from donate.admin.local_time import local
-from donate.models import Role
+from donate.models import Goal, Role
 
 
 @admin.context_processor
@@ -24,6 +24,11 @@ def _dashboard_helpers() -> dict[str, Any]:
         site = g.get("site")
         return money.format_amount(amount_minor, currency, site.default_locale if site else "en")
 
+    def progress_text(goal: Goal) -> str:
+        site = g.get("site")
+        locale = site.default_locale if site else "en"
+        return money.format_progress(goal.raised_minor, goal.target_minor, locale)
+
     def time_text(moment: Any) -> str:
         if moment is None:
             return ""
@@ -32,6 +37,7 @@ def _dashboard_helpers() -> dict[str, Any]:
 
     return {
         "money_text": money_text,
+        "progress_text": progress_text,
         "time_text": time_text,
         "may": scoping.may,
         "Role": Role,

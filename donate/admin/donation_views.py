@@ -118,6 +118,7 @@ def _detail(donation: Donation, status: int = 200, **forms: Any) -> Page:
         "admin/donation.html",
         donation=donation,
         goal=donation.goal,
+        method=gifts.method_label(donation),
         history=history(site, donation),
         refundable_minor=refundable,
         can_refund=refunds.can_refund(donation),

@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from donate import money
+from donate.admin import gifts
 from donate.admin.donations import Filters, matching
 from donate.admin.local_time import local
 from donate.extensions import db
@@ -27,7 +28,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", 
 # Characters a spreadsheet may skip before it sees the formula: separators and controls.
 _SKIPPED_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
 COLUMNS = tuple(
-    "id created settled goal kind state currency amount refunded disputed net donor_email "
+    "id created settled goal kind method state currency amount refunded disputed net donor_email "
     "public_name anonymous public_message message_hidden source_url article_id note "
     "stripe_payment_intent".split()
 )
@@ -68,6 +69,7 @@ def row_of(donation: Donation, goal_slug: str, zone: str) -> list[Any]:
         _when(donation.settled_at, zone),
         goal_slug,
         donation.kind.value,
+        gifts.method_of(donation),
         donation.state.value,
         currency,
         _amount(donation.amount_minor, currency),

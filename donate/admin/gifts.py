@@ -20,7 +20,6 @@ def record_offline(site: Site, form: OfflineGiftForm) -> Donation | None:
     """Count a gift received outside Stripe; None (errors on the form) when it is refused."""
     goal = form.chosen_goal
     assert form.amount_minor is not None
-    method = OFFLINE_METHODS[form.method.data]
     note = (form.note.data or "").strip()
     try:
         donation = ledger.record_succeeded_gift(
@@ -32,7 +31,8 @@ def record_offline(site: Site, form: OfflineGiftForm) -> Donation | None:
             public_name=(form.donor_name.data or "").strip() or None,
             public_message=(form.public_message.data or "").strip() or None,
             anonymous=bool(form.anonymous.data),
-            note=f"{method}: {note}" if note else method,
+            offline_method=form.method.data,
+            note=note or None,
             created_at=day_start(form.received_on.data, site.time_zone),
         )
     except ledger.LedgerError as error:
@@ -80,6 +80,21 @@ def void(donation: Donation, reason: str) -> bool:
             reason=reason.strip(),
         )
     return voided
+
+
+def method_of(donation: Donation) -> str:
+    """How the money came: the offline method, "stripe" for card gifts, "" when unknown."""
+    if donation.kind == DonationKind.OFFLINE:
+        return donation.offline_method or ""
+    if donation.kind in (DonationKind.ONE_TIME, DonationKind.MONTHLY):
+        return "stripe"
+    return ""
+
+
+def method_label(donation: Donation) -> str:
+    """The method as the offline gift form names it ("Bank transfer"), for the donation page."""
+    method = method_of(donation)
+    return OFFLINE_METHODS.get(method, "Stripe" if method == "stripe" else "")
 
 
 def set_message_hidden(donation: Donation, hidden: bool) -> bool:

@@ -161,6 +161,7 @@ def record_succeeded_gift(
     public_name: str | None = None,
     public_message: str | None = None,
     anonymous: bool = False,
+    offline_method: str | None = None,
     note: str | None = None,
     source_url: str | None = None,
     article_id: str | None = None,
@@ -182,6 +183,7 @@ def record_succeeded_gift(
         public_name=public_name,
         public_message=public_message,
         anonymous=anonymous,
+        offline_method=offline_method,
         note=note,
         source_url=source_url,
         article_id=article_id,
@@ -258,6 +260,11 @@ def record_instalment(
     return db.session.get(Donation, donation_id)
 
 
+def _noted(note: str | None, line: str) -> str:
+    """The note with one more line, so earlier lines (the editor's, a correction) stay."""
+    return "\n".join(part for part in (note, line) if part)
+
+
 def void_donation(donation_id: int, *, reason: str, cause: str) -> bool:
     """Take an offline or demo gift back out of the totals (entered by mistake), with a reason."""
     goal_id = db.session.execute(
@@ -275,7 +282,8 @@ def void_donation(donation_id: int, *, reason: str, cause: str) -> bool:
         table=DONATION_MOVES,
         current=DonationState.SUCCEEDED,
         wanted=DonationState.VOIDED,
-        values={"state_cause": cause, "note": reason.strip()},
+        # The reason joins the note; the method and the editor's note stay as they were.
+        values={"state_cause": cause, "note": _noted(donation.note, f"Voided: {reason.strip()}")},
     )
     if not voided:
         return False
@@ -350,7 +358,7 @@ def correct_offline_gift(donation_id: int, *, amount_minor: int, reason: str, ca
         raise LedgerError("The amount cannot be less than what was already taken off it.")
     if amount_minor == donation.amount_minor:
         return False
-    note = "\n".join(part for part in (donation.note, f"Corrected: {reason.strip()}") if part)
+    note = _noted(donation.note, f"Corrected: {reason.strip()}")
     changed = db.session.execute(
         sa.update(Donation)
         .where(

@@ -71,12 +71,31 @@ def portal_configuration(livemode: bool) -> str | None:
     return _read(_portal_key(livemode))
 
 
-def remember_portal_configuration(livemode: bool, configuration_id: str) -> None:
-    """Keep the configuration id for portal sessions; the caller commits."""
-    key = _portal_key(livemode)
+def _login_key(livemode: bool) -> str:
+    return f"portal_login_url_{'live' if livemode else 'test'}"
+
+
+def portal_login_url(livemode: bool) -> str | None:
+    """The portal's login page for this mode, where donors sign in by proving their e-mail."""
+    return _read(_login_key(livemode))
+
+
+def _write(key: str, value: str | None) -> None:
     row = db.session.get(InstanceSetting, key)
-    if row is None:
-        db.session.add(InstanceSetting(key=key, value=configuration_id, updated_at=utcnow()))
+    if value is None:
+        if row is not None:
+            db.session.delete(row)
+    elif row is None:
+        db.session.add(InstanceSetting(key=key, value=value, updated_at=utcnow()))
     else:
-        row.value = configuration_id
+        row.value = value
         row.updated_at = utcnow()
+
+
+def remember_portal_configuration(
+    livemode: bool, configuration_id: str, login_url: str | None = None
+) -> None:
+    """Keep the configuration id for portal sessions and its login page; the caller commits."""
+    _write(_portal_key(livemode), configuration_id)
+    usable = login_url and login_url.startswith(("https://", "http://")) and len(login_url) <= 255
+    _write(_login_key(livemode), login_url if usable else None)

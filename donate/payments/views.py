@@ -10,6 +10,7 @@ from flask import (
     abort,
     current_app,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -20,10 +21,11 @@ from flask_limiter.util import get_remote_address
 from donate import money
 from donate.extensions import csrf, db, limiter
 from donate.goal_view import BadLocale, PublicGoal, find_public_goal, parse_locale
+from donate.models import Donation
 from donate.origins import origin_of
-from donate.payments import checkout, inbox
+from donate.payments import checkout, inbox, portal_access
 from donate.payments.events import EventApplier
-from donate.payments.instance import portal_configuration
+from donate.payments.instance import portal_configuration, portal_login_url
 from donate.payments.stripe import PaymentProviderError, gateway
 from donate.widget.amount_input import explain_amount_error
 from donate.widget.views import render_full_widget
@@ -33,6 +35,16 @@ give = Blueprint("give", __name__)
 PORTAL_NOT_SET_UP = (
     "Managing a monthly gift online is not set up here yet. Please write to us and we will "
     "cancel or change your monthly gift for you."
+)
+PORTAL_SIGN_IN = (
+    "For your security, a monthly gift can be managed from our thank-you page only for half an "
+    "hour after paying, in the browser you paid with. Sign in to the donor portal with the "
+    "e-mail address you gave to change or cancel it."
+)
+PORTAL_SIGN_IN_BY_LETTER = (
+    "For your security, a monthly gift can be managed from our thank-you page only for half an "
+    "hour after paying, in the browser you paid with. Please write to us and we will cancel or "
+    "change your monthly gift for you."
 )
 
 
@@ -148,33 +160,60 @@ def came_back():  # noqa: ANN201
         inbox.apply_deferred(applier)
     goal = donation.goal
     if session.get("mode") == "subscription" or donation.subscription_id:
-        return render_template(
+        return _thanks_monthly(donation, session, session_id)
+    return redirect(checkout.thanks_url(donation, current_app.config["PUBLIC_URL"], goal.slug), 303)
+
+
+def _customer_id(session: dict[str, Any]) -> str | None:
+    customer = session.get("customer")
+    return customer if isinstance(customer, str) else (customer or {}).get("id")
+
+
+def _thanks_monthly(donation: Donation, session: dict[str, Any], session_id: str) -> Response:
+    """Thank a monthly donor; only the browser that paid may manage the gift from here."""
+    granted = portal_access.granted_session(request) == session_id
+    newly_granted = False
+    if not granted and session.get("status") == "complete" and _customer_id(session):
+        newly_granted = portal_access.claim_grant(session_id)
+    goal = donation.goal
+    response = make_response(
+        render_template(
             "give/thanks_monthly.html",
             goal=goal,
             back=checkout.thanks_url(donation, current_app.config["PUBLIC_URL"], goal.slug),
-            session_id=session_id,
             amount=money.format_amount(
                 donation.amount_minor, donation.currency, donation.locale or "en"
             ),
+            may_manage=granted or newly_granted,
+            login_url=portal_login_url(gateway().livemode),
         )
-    return redirect(checkout.thanks_url(donation, current_app.config["PUBLIC_URL"], goal.slug), 303)
+    )
+    if newly_granted:
+        portal_access.give_grant(response, session_id)
+    return response
+
+
+def _portal_problem(message: str, status: int, login_url: str | None = None) -> tuple[str, int]:
+    """Say why the portal cannot open; the donor has paid, so never "nothing was charged"."""
+    return render_template("give/portal_problem.html", message=message, login_url=login_url), status
 
 
 @give.post("/give/portal")
 def customer_portal():  # noqa: ANN201
     """Send a monthly donor to Stripe's Customer Portal, where they can cancel."""
-    session_id = (request.form.get("session_id") or "").strip()
-    if not session_id.startswith("cs_"):
-        abort(400, description="This link is missing its payment reference.")
     stripe = gateway()
+    session_id = portal_access.granted_session(request)
+    if session_id is None:
+        login_url = portal_login_url(stripe.livemode)
+        message = PORTAL_SIGN_IN if login_url else PORTAL_SIGN_IN_BY_LETTER
+        return _portal_problem(message, 403, login_url)
     configuration = portal_configuration(stripe.livemode)
     if not configuration:
         current_app.logger.warning("No Customer Portal configuration: run stripe-setup.")
-        return render_template("give/problem.html", message=PORTAL_NOT_SET_UP, back=None), 503
+        return _portal_problem(PORTAL_NOT_SET_UP, 503)
     try:
         session = stripe.retrieve_checkout_session(session_id)
-        customer = session.get("customer")
-        customer_id = customer if isinstance(customer, str) else (customer or {}).get("id")
+        customer_id = _customer_id(session)
         if not customer_id:
             abort(404, description="We could not find the monthly gift to manage.")
         portal = stripe.create_portal_session(
@@ -183,5 +222,19 @@ def customer_portal():  # noqa: ANN201
             configuration=configuration,
         )
     except PaymentProviderError as error:
-        return render_template("give/problem.html", message=error.user_message, back=None), 502
+        return _portal_problem(error.user_message, 502)
     return redirect(portal["url"], 303)
+
+
+# The pages after payment carry the Checkout session: never cached, framed or sent on as referrer.
+_AFTER_PAYMENT = frozenset({"give.came_back", "give.customer_portal"})
+
+
+@give.after_request
+def _private_after_payment(response: Response) -> Response:
+    if request.endpoint in _AFTER_PAYMENT:
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+        response.headers["X-Frame-Options"] = "DENY"
+    return response

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent, get_currency_symbol
+from babel.numbers import format_decimal, get_currency_symbol
 from flask_babel import gettext, ngettext
 
 from donate import money
@@ -111,7 +110,7 @@ def describe_goal(public_goal: PublicGoal, locale: str, now: datetime | None = N
     phase = public_goal.phase(now)
     raised, target = amount(goal.raised_minor), amount(goal.target_minor)
     percent = goal.percent
-    percent_text = format_percent(Decimal(percent) / 100, locale=locale)
+    percent_text = money.format_progress(goal.raised_minor, goal.target_minor, locale)
     summary = gettext("%(raised)s raised of %(target)s", raised=raised, target=target)
     donors_text = ngettext(
         "%(count)s donor",
