@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 else:
     Model = db.Model
+
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
