@@ -89,10 +89,11 @@ cldr-report: $(STAMP)
 	$(PY) -m donate.cldr_report
 
 lint: $(STAMP)
+	$(PY) -m ruff format --check donate sandbox tests bench
 	$(PY) -m ruff check donate sandbox tests bench
 
 typecheck: $(STAMP)
-	$(PY) -m mypy --follow-imports=silent donate/payments donate/ledger
+	$(PY) -m mypy donate sandbox
 
 bench: $(STAMP)
 	@ls bench/*.py >/dev/null 2>&1 && for script in bench/*.py; do $(PY) $$script || exit 1; done

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, abort, jsonify, render_template, request
+from flask import Flask, Response, abort, jsonify, render_template, request
 from flask.logging import default_handler
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.datastructures import ImmutableMultiDict
@@ -168,14 +168,14 @@ def _register_error_pages(app: Flask) -> None:
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_oversize_body)
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):  # noqa: ANN202
+    def http_error(error: HTTPException) -> tuple[Response | str, int]:
         code = error.code or 500
         if _wants_json():
             return jsonify(error=error.name, message=error.description), code
         return render_template("errors/error.html", error=error, code=code), code
 
     @app.errorhandler(413)
-    def too_large(error: HTTPException):  # noqa: ANN202
+    def too_large(error: HTTPException) -> tuple[Response | str, int]:
         _forget_refused_body()
         message = f"This request is too large: at most {_size_text()} is accepted."
         if _wants_json() or request.accept_mimetypes.best == "application/json":
@@ -183,7 +183,7 @@ def _register_error_pages(app: Flask) -> None:
         return render_template("errors/error.html", code=413, message=message), 413
 
     @app.errorhandler(429)
-    def too_many_requests(error: HTTPException):  # noqa: ANN202
+    def too_many_requests(error: HTTPException) -> tuple[Response | str, int]:
         message = (
             "Too many attempts from your connection in a short time. "
             "Please wait a minute, then try again."
@@ -193,7 +193,7 @@ def _register_error_pages(app: Flask) -> None:
         return render_template("errors/error.html", code=429, message=message), 429
 
     @app.errorhandler(Exception)
-    def unexpected_error(error: Exception):  # noqa: ANN202
+    def unexpected_error(error: Exception) -> tuple[Response | str, int]:
         if isinstance(error, HTTPException):
             return http_error(error)
         if isinstance(error, OperationalError | InterfaceError):

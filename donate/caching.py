@@ -15,7 +15,8 @@ def public_response(response: Response, etag: str, *, vary: tuple[str, ...] = ()
     response.headers["Cache-Control"] = PUBLIC_CACHE_CONTROL
     for header in vary:
         response.vary.add(header)
-    return response.make_conditional(request)
+    response.make_conditional(request)  # turns it into a 304 in place when the ETag matches
+    return response
 
 
 class PublicAwareSessionInterface(SecureCookieSessionInterface):

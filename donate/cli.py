@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
+from typing import NoReturn
 
 import click
 import sqlalchemy as sa
@@ -37,7 +38,7 @@ def donate_cli() -> None:
     """Manage sites, goals and totals."""
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     db.session.rollback()
     raise click.ClickException(message)
 
@@ -61,7 +62,7 @@ def _parse_date(text: str | None, label: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _report_settings(error: SettingsError) -> None:
+def _report_settings(error: SettingsError) -> NoReturn:
     _fail("; ".join(f"{name.replace('_minor', '')}: {text}" for name, text in error.errors.items()))
 
 

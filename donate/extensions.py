@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 from flask_babel import Babel
@@ -34,6 +34,17 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+if TYPE_CHECKING:
+    # mypy cannot subclass an attribute (db.Model); it sees the declarative base db.Model extends.
+    class Model(Base):
+        __abstract__ = True
+        # Every model maps one table (DeclarativeBase allows any FROM clause).
+        __table__: ClassVar[sa.Table]
+
+else:
+    Model = db.Model
+
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()

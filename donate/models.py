@@ -12,7 +12,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from donate.extensions import db
+from donate.extensions import Model
 from donate.money import percent_raised
 
 
@@ -134,7 +134,7 @@ class EventStatus(enum.StrEnum):
     IGNORED = "ignored"
 
 
-class Site(db.Model):
+class Site(Model):
     """An organisation's website: where its widgets may be embedded and how money is shown."""
 
     __tablename__ = "sites"
@@ -157,7 +157,7 @@ class Site(db.Model):
     )
 
 
-class User(db.Model):
+class User(Model):
     """A person who signs in to the dashboard."""
 
     __tablename__ = "users"
@@ -203,7 +203,7 @@ class User(db.Model):
         return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
 
-class Membership(db.Model):
+class Membership(Model):
     """A user's role on one site: every dashboard query is scoped through these rows."""
 
     __tablename__ = "memberships"
@@ -219,7 +219,7 @@ class Membership(db.Model):
     __table_args__ = (sa.UniqueConstraint("user_id", "site_id", name="uq_memberships_user_site"),)
 
 
-class Goal(db.Model):
+class Goal(Model):
     """A fundraising goal and its running totals; reading a total is reading this one row."""
 
     __tablename__ = "goals"
@@ -269,7 +269,7 @@ class Goal(db.Model):
         return percent_raised(self.raised_minor, self.target_minor)
 
 
-class Subscription(db.Model):
+class Subscription(Model):
     """A monthly donor's Stripe subscription; its instalments are donations of kind monthly."""
 
     __tablename__ = "subscriptions"
@@ -292,7 +292,7 @@ class Subscription(db.Model):
     __table_args__ = (sa.CheckConstraint("amount_minor > 0", name="amount_positive"),)
 
 
-class Donation(db.Model):
+class Donation(Model):
     """One gift: a row of the ledger, identified by its Stripe ids, each unique."""
 
     __tablename__ = "donations"
@@ -362,7 +362,7 @@ class Donation(db.Model):
         return self.kept_minor if self.state == DonationState.SUCCEEDED else 0
 
 
-class GoalDonor(db.Model):
+class GoalDonor(Model):
     """Marks a donor as counted for a goal, so donor_count counts each donor once."""
 
     __tablename__ = "goal_donors"
@@ -373,7 +373,7 @@ class GoalDonor(db.Model):
     donor_key: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
 
 
-class Refund(db.Model):
+class Refund(Model):
     """One Stripe refund (or an offline correction), counted against its donation by status."""
 
     __tablename__ = "refunds"
@@ -405,7 +405,7 @@ class Refund(db.Model):
     )
 
 
-class Dispute(db.Model):
+class Dispute(Model):
     """One Stripe dispute; only a lost one takes money off the total."""
 
     __tablename__ = "disputes"
@@ -434,7 +434,7 @@ class Dispute(db.Model):
     )
 
 
-class StripeEvent(db.Model):
+class StripeEvent(Model):
     """The webhook inbox: every event Stripe sent, stored before it is applied."""
 
     __tablename__ = "stripe_events"
@@ -456,7 +456,7 @@ class StripeEvent(db.Model):
     error: Mapped[str | None] = mapped_column(sa.Text)
 
 
-class LedgerEntry(db.Model):
+class LedgerEntry(Model):
     """Each change of a goal's totals with its cause, so every total can be traced and audited."""
 
     __tablename__ = "ledger_entries"
@@ -474,7 +474,7 @@ class LedgerEntry(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class AuditLog(db.Model):
+class AuditLog(Model):
     """Who changed what outside the ledger: dashboard users, CLI commands."""
 
     __tablename__ = "audit_log"
@@ -491,7 +491,7 @@ class AuditLog(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class CurrencyExponent(db.Model):
+class CurrencyExponent(Model):
     """The display exponent a currency's stored amounts were written with, checked at startup."""
 
     __tablename__ = "currency_exponents"
@@ -505,7 +505,7 @@ class CurrencyExponent(db.Model):
     )
 
 
-class InstanceSetting(db.Model):
+class InstanceSetting(Model):
     """Values this instance keeps for good: its id in Stripe metadata, its portal configuration."""
 
     __tablename__ = "instance_settings"
@@ -515,7 +515,7 @@ class InstanceSetting(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class PortalGrant(db.Model):
+class PortalGrant(Model):
     """A Checkout session whose Customer Portal grant went to a browser: each is given once."""
 
     __tablename__ = "portal_grants"

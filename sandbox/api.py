@@ -9,6 +9,8 @@ import json
 import re
 import time
 import traceback
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
@@ -27,6 +29,10 @@ from sandbox.params import (
     merge_metadata,
 )
 
+if TYPE_CHECKING:
+    from sandbox.server import Sandbox
+    from sandbox.store import Account
+
 bp = Blueprint("api", __name__, url_prefix="/v1")
 
 KEY_PATTERN = re.compile(r"^(sk|rk)_test_[A-Za-z0-9_]+$")
@@ -38,7 +44,7 @@ NO_KEY_MESSAGE = (
 )
 
 
-def runtime():
+def runtime() -> Sandbox:
     """Return the running sandbox (store, deliverer, settings) this app serves."""
     return current_app.extensions["sandbox"]
 
@@ -76,7 +82,7 @@ def _api_key() -> str:
 
 
 @bp.before_request
-def _begin():
+def _begin() -> Response | None:
     """Authenticate, decode parameters and apply idempotency before any route runs."""
     g.request_id = "req_" + objects.new_id("", 14)
     g.replayed = False
@@ -99,7 +105,7 @@ def _begin():
     return None
 
 
-def _idempotency_begin(key: str):
+def _idempotency_begin(key: str) -> Response | None:
     """Replay a finished request with the same key, or refuse one with other parameters."""
     fingerprint = hashlib.sha256(
         json.dumps([request.method, request.path, sorted(request.form.items(multi=True))]).encode()
@@ -170,13 +176,13 @@ def _finish(response: Response) -> Response:
 
 
 @bp.errorhandler(StripeError)
-def _stripe_error(error: StripeError):
+def _stripe_error(error: StripeError) -> Response:
     """Answer with Stripe's error body and status."""
     return json_response(error.body(getattr(g, "request_id", None)), error.status)
 
 
 @bp.errorhandler(Exception)
-def _unexpected(error: Exception):
+def _unexpected(error: Exception) -> Response:
     """Answer a sandbox bug as Stripe's `api_error` (a 500 the library raises as APIError)."""
     if isinstance(error, HTTPException):
         body = {"error": {"type": "invalid_request_error", "message": error.description}}
@@ -196,7 +202,7 @@ def event_request() -> dict:
 # --- rendering and listing ---------------------------------------------------
 
 
-def _delivery_summary(account) -> dict:
+def _delivery_summary(account: Account) -> dict:
     """Return, per event id, the endpoints still pending and whether any delivery failed."""
     summary: dict = {}
     for delivery in account.data["deliveries"].values():
@@ -251,7 +257,7 @@ def page(items: list[dict], url: str) -> dict:
     return objects.list_object(copy.deepcopy(chosen), url, has_more)
 
 
-def newest(kind: str, **equal) -> list[dict]:
+def newest(kind: str, **equal: object) -> list[dict]:
     """Return a type's objects newest first, keeping those whose fields equal the filters given."""
     wanted = {field: value for field, value in equal.items() if value not in (None, "")}
     return [
@@ -272,14 +278,14 @@ def retrieve(kind: str, object_id: str) -> Response:
 
 
 @bp.post("/checkout/sessions")
-def create_checkout_session():
+def create_checkout_session() -> Response:
     with runtime().store.change():
         session = simulation.create_checkout_session(g.account, g.params, runtime().public_url)
     return render(session)
 
 
 @bp.get("/checkout/sessions")
-def list_checkout_sessions():
+def list_checkout_sessions() -> Response:
     params = g.params
     details = get_dict(params, "customer_details")
     with runtime().store.lock:
@@ -312,12 +318,12 @@ def _session(object_id: str) -> dict:
 
 
 @bp.get("/checkout/sessions/<object_id>")
-def retrieve_checkout_session(object_id):
+def retrieve_checkout_session(object_id: str) -> Response:
     return render(_session(object_id))
 
 
 @bp.post("/checkout/sessions/<object_id>")
-def update_checkout_session(object_id):
+def update_checkout_session(object_id: str) -> Response:
     with runtime().store.change():
         session = _session(object_id)
         if "metadata" in g.params:
@@ -326,14 +332,14 @@ def update_checkout_session(object_id):
 
 
 @bp.post("/checkout/sessions/<object_id>/expire")
-def expire_checkout_session(object_id):
+def expire_checkout_session(object_id: str) -> Response:
     with runtime().store.change():
         session = simulation.expire_session(g.account, _session(object_id), event_request())
     return render(session)
 
 
 @bp.get("/checkout/sessions/<object_id>/line_items")
-def list_checkout_line_items(object_id):
+def list_checkout_line_items(object_id: str) -> Response:
     with runtime().store.lock:
         session = _session(object_id)
         items = list(g.account.private(session["id"]).get("line_items", []))
@@ -344,19 +350,19 @@ def list_checkout_line_items(object_id):
 
 
 @bp.get("/payment_intents")
-def list_payment_intents():
+def list_payment_intents() -> Response:
     with runtime().store.lock:
         items = newest("payment_intent", customer=g.params.get("customer"))
         return render(page(items, "/v1/payment_intents"))
 
 
 @bp.get("/payment_intents/<object_id>")
-def retrieve_payment_intent(object_id):
+def retrieve_payment_intent(object_id: str) -> Response:
     return retrieve("payment_intent", object_id)
 
 
 @bp.get("/charges")
-def list_charges():
+def list_charges() -> Response:
     with runtime().store.lock:
         items = newest(
             "charge",
@@ -367,7 +373,7 @@ def list_charges():
 
 
 @bp.get("/charges/<object_id>")
-def retrieve_charge(object_id):
+def retrieve_charge(object_id: str) -> Response:
     return retrieve("charge", object_id)
 
 
@@ -383,24 +389,24 @@ def _update_metadata(kind: str, object_id: str) -> Response:
 
 
 @bp.post("/payment_intents/<object_id>")
-def update_payment_intent(object_id):
+def update_payment_intent(object_id: str) -> Response:
     return _update_metadata("payment_intent", object_id)
 
 
 @bp.post("/charges/<object_id>")
-def update_charge(object_id):
+def update_charge(object_id: str) -> Response:
     return _update_metadata("charge", object_id)
 
 
 @bp.post("/refunds")
-def create_refund():
+def create_refund() -> Response:
     with runtime().store.change():
         refund = simulation.create_refund(g.account, g.params, event_request())
     return render(refund)
 
 
 @bp.get("/refunds")
-def list_refunds():
+def list_refunds() -> Response:
     with runtime().store.lock:
         items = newest(
             "refund", charge=g.params.get("charge"), payment_intent=g.params.get("payment_intent")
@@ -409,17 +415,17 @@ def list_refunds():
 
 
 @bp.get("/refunds/<object_id>")
-def retrieve_refund(object_id):
+def retrieve_refund(object_id: str) -> Response:
     return retrieve("refund", object_id)
 
 
 @bp.post("/refunds/<object_id>")
-def update_refund(object_id):
+def update_refund(object_id: str) -> Response:
     return _update_metadata("refund", object_id)
 
 
 @bp.get("/disputes")
-def list_disputes():
+def list_disputes() -> Response:
     with runtime().store.lock:
         items = newest(
             "dispute", charge=g.params.get("charge"), payment_intent=g.params.get("payment_intent")
@@ -428,12 +434,12 @@ def list_disputes():
 
 
 @bp.get("/disputes/<object_id>")
-def retrieve_dispute(object_id):
+def retrieve_dispute(object_id: str) -> Response:
     return retrieve("dispute", object_id)
 
 
 @bp.post("/disputes/<object_id>")
-def update_dispute(object_id):
+def update_dispute(object_id: str) -> Response:
     with runtime().store.change():
         dispute = g.account.require("dispute", object_id, "dispute")
         simulation.update_dispute(g.account, dispute, g.params, event_request())
@@ -441,7 +447,7 @@ def update_dispute(object_id):
 
 
 @bp.post("/disputes/<object_id>/close")
-def close_dispute(object_id):
+def close_dispute(object_id: str) -> Response:
     with runtime().store.change():
         dispute = g.account.require("dispute", object_id, "dispute")
         simulation.accept_dispute(g.account, dispute, event_request())
@@ -452,7 +458,7 @@ def close_dispute(object_id):
 
 
 @bp.get("/subscriptions")
-def list_subscriptions():
+def list_subscriptions() -> Response:
     params = g.params
     status = get_str(params, "status")
     with runtime().store.lock:
@@ -471,12 +477,12 @@ def list_subscriptions():
 
 
 @bp.get("/subscriptions/<object_id>")
-def retrieve_subscription(object_id):
+def retrieve_subscription(object_id: str) -> Response:
     return retrieve("subscription", object_id)
 
 
 @bp.post("/subscriptions/<object_id>")
-def update_subscription(object_id):
+def update_subscription(object_id: str) -> Response:
     with runtime().store.change():
         subscription = g.account.require("subscription", object_id, "subscription_exposed_id")
         simulation.update_subscription(g.account, subscription, g.params, event_request())
@@ -484,7 +490,7 @@ def update_subscription(object_id):
 
 
 @bp.delete("/subscriptions/<object_id>")
-def cancel_subscription(object_id):
+def cancel_subscription(object_id: str) -> Response:
     with runtime().store.change():
         subscription = g.account.require("subscription", object_id, "subscription_exposed_id")
         simulation.cancel_subscription(g.account, subscription, event_request())
@@ -492,7 +498,7 @@ def cancel_subscription(object_id):
 
 
 @bp.get("/invoices")
-def list_invoices():
+def list_invoices() -> Response:
     params = g.params
     with runtime().store.lock:
         items = newest("invoice", customer=params.get("customer"), status=params.get("status"))
@@ -507,19 +513,19 @@ def list_invoices():
 
 
 @bp.get("/invoices/<object_id>")
-def retrieve_invoice(object_id):
+def retrieve_invoice(object_id: str) -> Response:
     return retrieve("invoice", object_id)
 
 
 @bp.get("/invoices/<object_id>/lines")
-def list_invoice_lines(object_id):
+def list_invoice_lines(object_id: str) -> Response:
     with runtime().store.lock:
         invoice = g.account.require("invoice", object_id, "invoice")
         return render(page(list(invoice["lines"]["data"]), f"/v1/invoices/{object_id}/lines"))
 
 
 @bp.get("/invoice_payments")
-def list_invoice_payments():
+def list_invoice_payments() -> Response:
     params = g.params
     payment = get_dict(params, "payment")
     with runtime().store.lock:
@@ -533,12 +539,12 @@ def list_invoice_payments():
 
 
 @bp.get("/invoice_payments/<object_id>")
-def retrieve_invoice_payment(object_id):
+def retrieve_invoice_payment(object_id: str) -> Response:
     return retrieve("invoice_payment", object_id)
 
 
 @bp.post("/customers")
-def create_customer():
+def create_customer() -> Response:
     params = g.params
     with runtime().store.change():
         customer = objects.build_customer(
@@ -553,18 +559,18 @@ def create_customer():
 
 
 @bp.get("/customers")
-def list_customers():
+def list_customers() -> Response:
     with runtime().store.lock:
         return render(page(newest("customer", email=g.params.get("email")), "/v1/customers"))
 
 
 @bp.get("/customers/<object_id>")
-def retrieve_customer(object_id):
+def retrieve_customer(object_id: str) -> Response:
     return retrieve("customer", object_id)
 
 
 @bp.post("/customers/<object_id>")
-def update_customer(object_id):
+def update_customer(object_id: str) -> Response:
     params = g.params
     with runtime().store.change():
         customer = g.account.require("customer", object_id, "customer")
@@ -583,7 +589,7 @@ def update_customer(object_id):
 # --- customer portal -------------------------------------------------------
 
 
-def _coerce_flags(value):
+def _coerce_flags(value: Any) -> Any:
     """Turn form strings `true`/`false` into booleans throughout a nested hash."""
     if isinstance(value, dict):
         return {key: _coerce_flags(item) for key, item in value.items()}
@@ -624,7 +630,7 @@ def _apply_configuration(configuration: dict, params: dict) -> None:
 
 
 @bp.post("/billing_portal/configurations")
-def create_portal_configuration():
+def create_portal_configuration() -> Response:
     if not g.params.get("features"):
         raise missing("features")
     with runtime().store.change():
@@ -639,7 +645,7 @@ def create_portal_configuration():
 
 
 @bp.get("/billing_portal/configurations")
-def list_portal_configurations():
+def list_portal_configurations() -> Response:
     params = g.params
     with runtime().store.lock:
         items = newest("billing_portal.configuration")
@@ -651,12 +657,12 @@ def list_portal_configurations():
 
 
 @bp.get("/billing_portal/configurations/<object_id>")
-def retrieve_portal_configuration(object_id):
+def retrieve_portal_configuration(object_id: str) -> Response:
     return retrieve("billing_portal.configuration", object_id)
 
 
 @bp.post("/billing_portal/configurations/<object_id>")
-def update_portal_configuration(object_id):
+def update_portal_configuration(object_id: str) -> Response:
     with runtime().store.change():
         configuration = g.account.require(
             "billing_portal.configuration", object_id, "configuration"
@@ -678,7 +684,7 @@ NO_PORTAL_CONFIGURATION = (
 )
 
 
-def default_portal_configuration(account) -> dict:
+def default_portal_configuration(account: Account) -> dict:
     """Return the account's default portal configuration, the one saved in the Dashboard.
 
     Configurations made through the API are never the default, so without one saved (in the
@@ -691,7 +697,7 @@ def default_portal_configuration(account) -> dict:
 
 
 @bp.post("/billing_portal/sessions")
-def create_portal_session():
+def create_portal_session() -> Response:
     params = g.params
     customer_id = get_str(params, "customer")
     if not customer_id:
@@ -729,14 +735,14 @@ def create_portal_session():
 # --- events and webhook endpoints ------------------------------------------
 
 
-def _type_matcher(pattern: str):
+def _type_matcher(pattern: str) -> Callable[[str], bool]:
     """Return a predicate for Stripe's event `type` filter, which allows `*` wildcards."""
     regex = re.compile("^" + re.escape(pattern).replace(r"\*", ".*") + "$")
     return lambda value: bool(regex.match(value))
 
 
 @bp.get("/events")
-def list_events():
+def list_events() -> Response:
     params = g.params
     delivery_success = get_bool(params, "delivery_success")
     with runtime().store.lock:
@@ -762,7 +768,7 @@ def list_events():
 
 
 @bp.get("/events/<object_id>")
-def retrieve_event(object_id):
+def retrieve_event(object_id: str) -> Response:
     return retrieve("event", object_id)
 
 
@@ -795,7 +801,7 @@ def _endpoint_fields(params: dict, creating: bool) -> dict:
 
 
 @bp.post("/webhook_endpoints")
-def create_webhook_endpoint():
+def create_webhook_endpoint() -> Response:
     fields = _endpoint_fields(g.params, creating=True)
     fields["metadata"] = merge_metadata(None, g.params.get("metadata"))
     with runtime().store.change():
@@ -807,18 +813,18 @@ def create_webhook_endpoint():
 
 
 @bp.get("/webhook_endpoints")
-def list_webhook_endpoints():
+def list_webhook_endpoints() -> Response:
     with runtime().store.lock:
         return render(page(newest("webhook_endpoint"), "/v1/webhook_endpoints"))
 
 
 @bp.get("/webhook_endpoints/<object_id>")
-def retrieve_webhook_endpoint(object_id):
+def retrieve_webhook_endpoint(object_id: str) -> Response:
     return retrieve("webhook_endpoint", object_id)
 
 
 @bp.post("/webhook_endpoints/<object_id>")
-def update_webhook_endpoint(object_id):
+def update_webhook_endpoint(object_id: str) -> Response:
     fields = _endpoint_fields(g.params, creating=False)
     with runtime().store.change():
         endpoint = g.account.require("webhook_endpoint", object_id, "webhook_endpoint")
@@ -829,7 +835,7 @@ def update_webhook_endpoint(object_id):
 
 
 @bp.delete("/webhook_endpoints/<object_id>")
-def delete_webhook_endpoint(object_id):
+def delete_webhook_endpoint(object_id: str) -> Response:
     with runtime().store.change():
         g.account.require("webhook_endpoint", object_id, "webhook_endpoint")
         del g.account.data["objects"]["webhook_endpoint"][object_id]
@@ -842,27 +848,27 @@ def delete_webhook_endpoint(object_id):
 
 
 @bp.get("/prices/<object_id>")
-def retrieve_price(object_id):
+def retrieve_price(object_id: str) -> Response:
     return retrieve("price", object_id)
 
 
 @bp.get("/products/<object_id>")
-def retrieve_product(object_id):
+def retrieve_product(object_id: str) -> Response:
     return retrieve("product", object_id)
 
 
 @bp.get("/balance_transactions/<object_id>")
-def retrieve_balance_transaction(object_id):
+def retrieve_balance_transaction(object_id: str) -> Response:
     return retrieve("balance_transaction", object_id)
 
 
 @bp.get("/payment_methods/<object_id>")
-def retrieve_payment_method(object_id):
+def retrieve_payment_method(object_id: str) -> Response:
     return retrieve("payment_method", object_id)
 
 
 @bp.route("/<path:rest>", methods=["GET", "POST", "DELETE", "PUT", "PATCH"])
-def unrecognized(rest):
+def unrecognized(rest: str) -> NoReturn:
     """Answer URLs the sandbox does not serve as Stripe does."""
     raise StripeError(
         f"Unrecognized request URL ({request.method}: /v1/{rest}). The Stripe sandbox serves "

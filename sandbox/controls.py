@@ -7,9 +7,12 @@ dashboard back to the dashboard.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, current_app, redirect, render_template_string, request
+from flask.typing import ResponseReturnValue
 from markupsafe import Markup
+from werkzeug.wrappers import Response
 
 from sandbox import objects, simulation
 from sandbox.api import json_response
@@ -17,10 +20,14 @@ from sandbox.errors import StripeError, invalid, no_such
 from sandbox.params import get_bool, get_int, get_str
 from sandbox.store import CHAOS_DEFAULTS
 
+if TYPE_CHECKING:
+    from sandbox.server import Sandbox
+    from sandbox.store import Account
+
 bp = Blueprint("controls", __name__, url_prefix="/_sandbox")
 
 
-def _sandbox():
+def _sandbox() -> Sandbox:
     """Return the running sandbox this app serves."""
     return current_app.extensions["sandbox"]
 
@@ -40,7 +47,7 @@ def _body() -> dict:
     return data or {}
 
 
-def _reply(payload: dict, status: int = 200):
+def _reply(payload: dict, status: int = 200) -> Response:
     """Answer JSON, or send a dashboard form back to the dashboard."""
     if _from_form():
         return redirect("/_sandbox", code=303)
@@ -56,18 +63,18 @@ def _api_key(body: dict) -> str | None:
     return key or None
 
 
-def _owned(object_id: str, kind: str | None = None):
+def _owned(object_id: str, kind: str | None = None) -> tuple[Account, dict]:
     """Return (account, object) for an id, whichever key created it."""
     kind = kind or objects.kind_of(object_id)
     account = _sandbox().store.owner(object_id)
     found = account.get(kind, object_id) if account and kind else None
-    if found is None:
+    if account is None or found is None:
         raise no_such(kind or "object", object_id)
     return account, found
 
 
 @bp.errorhandler(StripeError)
-def _control_error(error: StripeError):
+def _control_error(error: StripeError) -> ResponseReturnValue:
     """Answer a failed control as the API would, or with a page for dashboard forms."""
     if _from_form():
         return render_template_string(ERROR_PAGE, message=error.message), error.status
@@ -78,7 +85,7 @@ def _control_error(error: StripeError):
 
 
 @bp.post("/checkout/sessions/<session_id>/pay")
-def pay_session(session_id):
+def pay_session(session_id: str) -> Response:
     body = _body()
     sandbox = _sandbox()
     with sandbox.store.change():
@@ -92,7 +99,7 @@ def pay_session(session_id):
 
 
 @bp.post("/checkout/sessions/<session_id>/expire")
-def expire_session(session_id):
+def expire_session(session_id: str) -> Response:
     with _sandbox().store.change():
         account, session = _owned(session_id, "checkout.session")
         simulation.expire_session(account, session)
@@ -100,7 +107,7 @@ def expire_session(session_id):
 
 
 @bp.post("/checkout/sessions/<session_id>/settle")
-def settle_session(session_id):
+def settle_session(session_id: str) -> Response:
     body = _body()
     outcome = body.get("outcome", "succeeded")
     if outcome not in ("succeeded", "failed"):
@@ -115,7 +122,7 @@ def settle_session(session_id):
 
 
 @bp.post("/payments/<payment_id>/refund")
-def refund_payment(payment_id):
+def refund_payment(payment_id: str) -> Response:
     body = _body()
     with _sandbox().store.change():
         account, _ = _owned(payment_id)
@@ -131,7 +138,7 @@ def refund_payment(payment_id):
 
 
 @bp.post("/refunds/<refund_id>/fail")
-def fail_refund(refund_id):
+def fail_refund(refund_id: str) -> Response:
     body = _body()
     with _sandbox().store.change():
         account, refund = _owned(refund_id, "refund")
@@ -140,7 +147,7 @@ def fail_refund(refund_id):
 
 
 @bp.post("/payments/<payment_id>/dispute")
-def dispute_payment(payment_id):
+def dispute_payment(payment_id: str) -> Response:
     body = _body()
     with _sandbox().store.change():
         account, _ = _owned(payment_id)
@@ -156,7 +163,7 @@ def dispute_payment(payment_id):
 
 
 @bp.post("/disputes/<dispute_id>/<outcome>")
-def resolve_dispute(dispute_id, outcome):
+def resolve_dispute(dispute_id: str, outcome: str) -> Response:
     if outcome not in ("win", "lose", "reverse", "appeal"):
         raise invalid("outcome", "Use /win, /lose, /appeal or /reverse.")
     with _sandbox().store.change():
@@ -174,7 +181,7 @@ def resolve_dispute(dispute_id, outcome):
 
 
 @bp.post("/subscriptions/<subscription_id>/advance")
-def advance_subscription(subscription_id):
+def advance_subscription(subscription_id: str) -> Response:
     with _sandbox().store.change():
         account, subscription = _owned(subscription_id, "subscription")
         result = simulation.advance_subscription(account, subscription)
@@ -182,7 +189,7 @@ def advance_subscription(subscription_id):
 
 
 @bp.post("/subscriptions/<subscription_id>/cancel")
-def cancel_subscription(subscription_id):
+def cancel_subscription(subscription_id: str) -> Response:
     body = _body()
     with _sandbox().store.change():
         account, subscription = _owned(subscription_id, "subscription")
@@ -197,7 +204,7 @@ def cancel_subscription(subscription_id):
 
 
 @bp.post("/time/advance")
-def advance_time():
+def advance_time() -> Response:
     body = _body()
     try:
         seconds = (
@@ -217,7 +224,7 @@ def advance_time():
 
 
 @bp.post("/portal/default")
-def save_default_portal_configuration():
+def save_default_portal_configuration() -> Response:
     body = _body()
     key = _api_key(body)
     if not key:
@@ -241,7 +248,7 @@ def save_default_portal_configuration():
 
 
 @bp.post("/flush")
-def flush():
+def flush() -> Response:
     body = _body()
     try:
         timeout = float(body.get("timeout") or 10)
@@ -254,7 +261,7 @@ def flush():
 
 
 @bp.get("/deliveries")
-def deliveries():
+def deliveries() -> Response:
     key = request.args.get("api_key") or _api_key({})
     event_id = request.args.get("event")
     limit = get_int(request.args.to_dict(), "limit") or 100
@@ -281,16 +288,16 @@ def _chaos_view(key: str | None) -> dict:
 
 
 @bp.get("/chaos")
-def get_chaos():
+def get_chaos() -> Response:
     with _sandbox().store.lock:
         return json_response(_chaos_view(request.args.get("api_key") or _api_key({})))
 
 
 @bp.post("/chaos")
-def set_chaos():
+def set_chaos() -> Response:
     body = _body()
     key = _api_key(body)
-    settings = {}
+    settings: dict[str, bool | float] = {}
     for name in ("duplicate", "shuffle", "drop_first"):
         if name in body or _from_form():
             settings[name] = bool(get_bool(body, name, False))
@@ -308,7 +315,7 @@ def set_chaos():
 
 
 @bp.post("/reset")
-def reset():
+def reset() -> Response:
     body = _body()
     key = _api_key(body)
     everything = bool(get_bool(body, "all", False))
@@ -454,12 +461,12 @@ Test double for local runs and tests; see sandbox/README.md.</p>
 </body></html>"""
 
 
-def _recent(account, kind: str, limit: int = 25) -> list[dict]:
+def _recent(account: Account, kind: str, limit: int = 25) -> list[dict]:
     """Return the newest objects of a type, for the dashboard's tables."""
     return list(reversed(account.all(kind)))[:limit]
 
 
-def _delivery_text(account, event_id: str) -> Markup:
+def _delivery_text(account: Account, event_id: str) -> Markup:
     """Summarise an event's deliveries, e.g. 'succeeded after 2 attempts'."""
     parts = []
     for delivery in account.data["deliveries"].values():
@@ -477,7 +484,7 @@ def _delivery_text(account, event_id: str) -> Markup:
     return Markup("; ").join(parts) if parts else Markup("no endpoint")
 
 
-def _date(timestamp) -> str:
+def _date(timestamp: int | None) -> str:
     """Format a unix time as a UTC date."""
     return time.strftime("%Y-%m-%d", time.gmtime(timestamp)) if timestamp else "—"
 
@@ -489,7 +496,7 @@ def _mask(key: str) -> str:
 
 @bp.get("")
 @bp.get("/")
-def dashboard():
+def dashboard() -> str:
     store = _sandbox().store
     with store.lock:
         return render_template_string(

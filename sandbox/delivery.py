@@ -10,6 +10,8 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from http.client import HTTPMessage
+from typing import IO
 
 from sandbox.store import Account, Store
 
@@ -43,7 +45,15 @@ def signature_header(payload: bytes, secret: str, timestamp: int) -> str:
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
     """Treat a redirect as a failed delivery, as Stripe does."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: HTTPMessage,
+        newurl: str,
+    ) -> None:
         """Refuse to follow, so the 3xx status is recorded as the attempt's outcome."""
         return None
 
@@ -65,7 +75,7 @@ def post_event(url: str, payload: bytes, secret: str, timeout: float) -> dict:
             "Stripe-Signature": signature_header(payload, secret, timestamp),
         },
     )
-    outcome = {
+    outcome: dict[str, int | float | str | None] = {
         "at": time.time(),
         "timestamp": timestamp,
         "status": None,
@@ -142,6 +152,7 @@ class Deliverer:
                     self.store.changed.wait(max(sleep, 0.005))
                 if self._stopping:
                     return
+                assert job is not None  # the loop above only ends without one when stopping
                 account, delivery = job
                 delivery["state"] = "sending"
                 endpoint = next(

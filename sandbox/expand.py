@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from sandbox import objects
 from sandbox.errors import StripeError
@@ -11,11 +12,11 @@ from sandbox.store import Account
 MAX_DEPTH = 4
 
 
-def _virtual(account: Account, obj: dict, field: str):
+def _virtual(account: Account, obj: dict, field: str) -> dict:
     """Return the value of a field the API only includes when expanded, or raise KeyError."""
     kind, object_id = obj.get("object"), obj.get("id")
     if kind == "checkout.session" and field == "line_items":
-        items = account.private(object_id).get("line_items", [])
+        items = account.private(str(object_id)).get("line_items", [])
         return objects.list_object(
             copy.deepcopy(items), f"/v1/checkout/sessions/{object_id}/line_items"
         )
@@ -33,7 +34,7 @@ def _virtual(account: Account, obj: dict, field: str):
     raise KeyError(field)
 
 
-def _expand_path(account: Account, node, parts: list[str], full: str) -> None:
+def _expand_path(account: Account, node: Any, parts: list[str], full: str) -> None:
     """Expand one dotted path inside `node` (a copy that may be changed in place)."""
     if not parts or node is None:
         return

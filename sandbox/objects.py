@@ -88,7 +88,7 @@ def new_id(prefix: str, length: int = 24) -> str:
     return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))
 
 
-def kind_of(object_id) -> str | None:
+def kind_of(object_id: object) -> str | None:
     """Return the object type an id's prefix names, or None."""
     if not isinstance(object_id, str):
         return None

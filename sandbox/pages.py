@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, abort, current_app, redirect, render_template_string, request
+from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
 from sandbox import objects, simulation
 from sandbox.errors import StripeError
+
+if TYPE_CHECKING:
+    from sandbox.store import Account
 
 bp = Blueprint("pages", __name__)
 
@@ -142,7 +147,7 @@ this e-mail address){% endif %}.</p>
 """
 
 
-def _page(title: str, template: str, status: int = 200, **context):
+def _page(title: str, template: str, status: int = 200, **context: object) -> tuple[str, int]:
     """Render one of the inline templates inside the common layout."""
     body = render_template_string(template, money=objects.format_amount, **context)
     return render_template_string(LAYOUT, title=title, body=Markup(body)), status
@@ -168,12 +173,12 @@ def _per(item: dict) -> str:
     )
 
 
-def _owned(object_id: str, kind: str):
+def _owned(object_id: str, kind: str) -> tuple[Account, dict]:
     """Return (account, object) for a page's object id, or a 404 page."""
     store = current_app.extensions["sandbox"].store
     account = store.owner(object_id)
     found = account.get(kind, object_id) if account else None
-    if found is None:
+    if account is None or found is None:
         abort(404)
     return account, found
 
@@ -182,13 +187,13 @@ def _owned(object_id: str, kind: str):
 
 
 def _checkout_page(
-    account,
+    account: Account,
     session: dict,
     message: str | None = None,
     status: int = 200,
     email: str = "",
     name: str = "",
-):
+) -> tuple[str, int]:
     """Render the payment page for a session, with a decline or error message if any."""
     items = account.private(session["id"]).get("line_items", [])
     total = objects.format_amount(session["amount_total"], session["currency"])
@@ -219,7 +224,7 @@ def _checkout_page(
 
 
 @bp.get("/pay/<session_id>")
-def checkout_page(session_id):
+def checkout_page(session_id: str) -> tuple[str, int]:
     sandbox = current_app.extensions["sandbox"]
     account, session = _owned(session_id, "checkout.session")
     with sandbox.store.lock:
@@ -230,7 +235,7 @@ def checkout_page(session_id):
 
 
 @bp.post("/pay/<session_id>")
-def checkout_submit(session_id):
+def checkout_submit(session_id: str) -> ResponseReturnValue:
     sandbox = current_app.extensions["sandbox"]
     account, session = _owned(session_id, "checkout.session")
     form = request.form
@@ -286,8 +291,12 @@ def _describe(subscription: dict) -> str:
 
 
 def _portal_page(
-    account, portal: dict, notice: str | None = None, message: str | None = None, status: int = 200
-):
+    account: Account,
+    portal: dict,
+    notice: str | None = None,
+    message: str | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
     """Render the customer's subscriptions with their cancel buttons."""
     customer = account.require("customer", portal["customer"])
     subscriptions = [
@@ -308,7 +317,7 @@ def _portal_page(
 
 
 @bp.get("/portal/<portal_id>")
-def portal_page(portal_id):
+def portal_page(portal_id: str) -> tuple[str, int]:
     account, portal = _owned(portal_id, "billing_portal.session")
     notices = {
         "cancel_at_period_end": "Your subscription will end at the end of the period.",
@@ -320,7 +329,7 @@ def portal_page(portal_id):
 
 
 @bp.post("/portal/<portal_id>")
-def portal_submit(portal_id):
+def portal_submit(portal_id: str) -> ResponseReturnValue:
     sandbox = current_app.extensions["sandbox"]
     account, portal = _owned(portal_id, "billing_portal.session")
     action = request.form.get("action", "")
@@ -348,7 +357,8 @@ def portal_submit(portal_id):
 
 
 @bp.get("/p/login/<configuration_id>")
-def portal_login_page(configuration_id):
+def portal_login_page(configuration_id: str) -> ResponseReturnValue:
+    """Stripe's portal sign-in page: the customer asks for a link by e-mail."""
     account, configuration = _owned(configuration_id, "billing_portal.configuration")
     if not configuration["login_page"]["enabled"]:
         abort(404)
@@ -356,7 +366,7 @@ def portal_login_page(configuration_id):
 
 
 @bp.post("/p/login/<configuration_id>")
-def portal_login_submit(configuration_id):
+def portal_login_submit(configuration_id: str) -> ResponseReturnValue:
     """Stripe e-mails the customer a portal link; the sandbox shows it on the page instead."""
     sandbox = current_app.extensions["sandbox"]
     account, configuration = _owned(configuration_id, "billing_portal.configuration")

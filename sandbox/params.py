@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
+from typing import Any
 
 from sandbox.errors import StripeError, invalid, missing
 
@@ -35,7 +36,7 @@ def decode(pairs: Iterable[tuple[str, str]]) -> dict:
     return _finish(root, None)
 
 
-def _finish(node, parent_key: str | None):
+def _finish(node: Any, parent_key: str | None) -> Any:
     """Convert dicts keyed 0..n into lists, except inside free-form maps."""
     if not isinstance(node, dict):
         return node
@@ -46,7 +47,9 @@ def _finish(node, parent_key: str | None):
     return dict(converted)
 
 
-def get_int(params: dict, name: str, *, required: bool = False, minimum: int | None = None):
+def get_int(
+    params: dict, name: str, *, required: bool = False, minimum: int | None = None
+) -> int | None:
     """Read an integer parameter the way Stripe validates it."""
     value = params.get(name)
     if value is None or value == "":
@@ -66,7 +69,7 @@ def get_int(params: dict, name: str, *, required: bool = False, minimum: int | N
     return number
 
 
-def get_bool(params: dict, name: str, default: bool | None = None):
+def get_bool(params: dict, name: str, default: bool | None = None) -> bool | None:
     """Read a boolean parameter (`true`/`false`) the way Stripe validates it."""
     value = params.get(name)
     if value is None or value == "":
@@ -80,7 +83,9 @@ def get_bool(params: dict, name: str, default: bool | None = None):
     raise invalid(name, f"Invalid boolean: {value}", code="parameter_invalid_string")
 
 
-def get_str(params: dict, name: str, *, required: bool = False, choices=None):
+def get_str(
+    params: dict, name: str, *, required: bool = False, choices: Collection[str] | None = None
+) -> str | None:
     """Read a string parameter, optionally one of a fixed set."""
     value = params.get(name)
     if value is None or value == "":
@@ -120,7 +125,7 @@ def get_list(params: dict, name: str) -> list:
     return list(value)
 
 
-def merge_metadata(current: dict | None, update) -> dict:
+def merge_metadata(current: dict | None, update: Any) -> dict:
     """Apply a metadata update: empty string unsets everything, empty values drop keys."""
     if update == "":
         return {}
@@ -143,7 +148,7 @@ def merge_metadata(current: dict | None, update) -> dict:
     return merged
 
 
-def created_filter(params: dict, name: str = "created"):
+def created_filter(params: dict, name: str = "created") -> Callable[[int], bool]:
     """Return a predicate for Stripe's `created` range filter (int or gt/gte/lt/lte)."""
     value = params.get(name)
     if value is None or value == "":
@@ -153,7 +158,12 @@ def created_filter(params: dict, name: str = "created"):
         return lambda created: created == exact
     if not isinstance(value, dict):
         raise invalid(name, f"Invalid {name}")
-    bounds = {op: get_int(value, op) for op in ("gt", "gte", "lt", "lte") if op in value}
+    # An empty bound (`created[gt]=`) is unset, like every other empty parameter.
+    bounds = {
+        op: bound
+        for op in ("gt", "gte", "lt", "lte")
+        if op in value and (bound := get_int(value, op)) is not None
+    }
     unknown = set(value) - {"gt", "gte", "lt", "lte"}
     if unknown:
         raise StripeError(

@@ -14,7 +14,7 @@ import threading
 import types
 import typing
 from decimal import Decimal, InvalidOperation
-from typing import ForwardRef, Literal, Union, get_args, get_origin
+from typing import Any, ForwardRef, Literal, Union, get_args, get_origin
 
 import typing_extensions
 
@@ -100,7 +100,7 @@ def _request_option_names() -> set[str]:
     return set(RequestOptions.__annotations__)
 
 
-def _resolve(annotation, namespace: dict):
+def _resolve(annotation: Any, namespace: dict) -> Any:
     """Evaluate the string and forward-reference annotations the generated code uses."""
     while isinstance(annotation, (str, ForwardRef)):
         text = annotation if isinstance(annotation, str) else annotation.__forward_arg__
@@ -108,7 +108,7 @@ def _resolve(annotation, namespace: dict):
     return annotation
 
 
-def _describe(annotation, namespace: dict, node: Node | None = None) -> tuple[Node, bool]:
+def _describe(annotation: Any, namespace: dict, node: Node | None = None) -> tuple[Node, bool]:
     """Fold an annotation into a Node; also say whether the key is required."""
     node = node or Node()
     annotation = _resolve(annotation, namespace)
@@ -170,7 +170,7 @@ def check(endpoint: str, params: dict) -> None:
         _check_hash(params, cls, "")
 
 
-def _path(parent: str, key) -> str:
+def _path(parent: str, key: str | int) -> str:
     """Return Stripe's name for a nested parameter: `a[b][0][c]`."""
     return f"{parent}[{key}]" if parent else str(key)
 
@@ -190,7 +190,7 @@ def _check_hash(value: dict, cls: type, where: str) -> None:
             raise missing(_path(where, key))
 
 
-def _check_value(value, node: Node, where: str) -> None:
+def _check_value(value: Any, node: Node, where: str) -> None:
     """Check one value against the shapes its parameter allows."""
     if value == "" or node.free_form:
         return  # an empty string unsets a field; free-form maps take any keys

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import secrets
 import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import Flask, redirect
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Response
 
 from sandbox import api, controls, pages, simulation
 from sandbox.delivery import Deliverer, RetryPolicy
@@ -49,7 +52,7 @@ class Sandbox:
         with self.store.change():
             account = self.store.owner(session_id)
             session = account.get("checkout.session", session_id) if account else None
-            if session is None:
+            if account is None or session is None:
                 return
             try:
                 simulation.settle_delayed_payment(account, session, succeeded=True)
@@ -86,13 +89,13 @@ def create_app(sandbox: Sandbox) -> Flask:
     app.register_blueprint(controls.bp)
 
     @app.before_request
-    def _simulated_clock():
+    def _simulated_clock() -> None:
         """Read the simulated clock, and let overdue sessions and subscriptions expire."""
         sandbox.store.use_clock()
         sandbox.sweep_now_and_then()
 
     @app.get("/")
-    def home():
+    def home() -> Response:
         """Send a browser that opens the bare address to the dashboard."""
         return redirect("/_sandbox")
 
@@ -100,7 +103,7 @@ def create_app(sandbox: Sandbox) -> Flask:
 
 
 def build(
-    state_path=None,
+    state_path: str | os.PathLike | None = None,
     webhook_url: str | None = None,
     webhook_secret: str | None = None,
     retry: RetryPolicy | None = None,
@@ -130,7 +133,9 @@ def ensure_loopback(host: str) -> None:
 class _QuietHandler(WSGIRequestHandler):
     """Request handler that does not print a line per request (used in tests)."""
 
-    def log(self, type, message, *args):  # noqa: A002 - werkzeug's signature
+    def log(  # noqa: A002 - werkzeug's signature
+        self, type: str, message: str, *args: object
+    ) -> None:
         pass
 
 
@@ -182,7 +187,7 @@ class SandboxHandle:
         """Use as `with start_in_thread(...) as handle:`."""
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         """Stop when the block ends."""
         self.stop()
 
@@ -190,7 +195,7 @@ class SandboxHandle:
 def start_in_thread(
     port: int = 0,
     host: str = "127.0.0.1",
-    state_path=None,
+    state_path: str | os.PathLike | None = None,
     webhook_url: str | None = None,
     webhook_secret: str | None = None,
     public_url: str | None = None,
@@ -219,7 +224,7 @@ def start_in_thread(
     )
 
 
-def serve(host: str, port: int, public_url: str | None = None, **options) -> None:
+def serve(host: str, port: int, public_url: str | None = None, **options: Any) -> None:
     """Run the sandbox in the foreground until interrupted (the CLI)."""
     sandbox = build(**options)
     server = _bind(sandbox, host, port, public_url, quiet=False)

@@ -7,6 +7,7 @@ it changes anything, and names its events in the order they are fired.
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from sandbox import objects
 from sandbox.errors import StripeError, invalid, missing, no_such
@@ -204,7 +205,9 @@ def create_checkout_session(account: Account, params: dict, public_url: str) -> 
     return session
 
 
-def _line_items(account: Account, params: dict, mode: str):
+def _line_items(
+    account: Account, params: dict, mode: str
+) -> tuple[list[dict], list[dict], list[dict]]:
     """Validate `line_items` and return Checkout items plus the inline prices and products."""
     raw_items = params.get("line_items")
     if not raw_items:
@@ -253,7 +256,7 @@ def _line_items(account: Account, params: dict, mode: str):
     return items, prices, products
 
 
-def _inline_price(account: Account, data, where: str):
+def _inline_price(account: Account, data: Any, where: str) -> tuple[dict, dict]:
     """Build the price (and product) that `price_data` describes."""
     if not isinstance(data, dict):
         raise invalid(where, "Invalid hash")
@@ -395,6 +398,7 @@ def pay_session(
     )
     session.update(customer=customer_id, customer_details=objects.customer_details(email, name))
     if session["mode"] == "subscription":
+        assert customer is not None  # made above: subscriptions always have a customer
         return _start_subscription(account, session, customer, method, outcome)
     intent = _session_intent(account, session, customer_id, method)
     # A PaymentIntent first used by a declined attempt had no customer yet.
@@ -1092,7 +1096,8 @@ def create_refund(account: Account, params: dict, request: dict | None = None) -
     """Refund all or part of a charge. Fires refund.created, charge.refunded, refund.updated."""
     charge_id = get_str(params, "charge")
     intent_id = get_str(params, "payment_intent")
-    if not charge_id and not intent_id:
+    payment_id = charge_id or intent_id
+    if not payment_id:
         raise StripeError(
             "One of the following params should be provided for this request: "
             "payment_intent or charge.",
@@ -1103,9 +1108,7 @@ def create_refund(account: Account, params: dict, request: dict | None = None) -
             "payment_intent",
             "You may only specify one of these parameters: charge, payment_intent.",
         )
-    charge = find_charge(
-        account, charge_id or intent_id, "charge" if charge_id else "payment_intent"
-    )
+    charge = find_charge(account, payment_id, "charge" if charge_id else "payment_intent")
     if charge["status"] != "succeeded":
         raise invalid(
             "charge",

@@ -9,6 +9,7 @@ import os
 import random
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from sandbox import objects
@@ -44,13 +45,13 @@ class Account:
         if version and not self.data.get("api_version"):
             self.data["api_version"] = version
 
-    def get(self, kind: str, object_id) -> dict | None:
+    def get(self, kind: str, object_id: object) -> dict | None:
         """Return the stored object or None."""
         if not isinstance(object_id, str):
             return None
         return self.data["objects"].get(kind, {}).get(object_id)
 
-    def require(self, kind: str, object_id, param: str = "id") -> dict:
+    def require(self, kind: str, object_id: object, param: str = "id") -> dict:
         """Return the stored object or raise Stripe's 404."""
         found = self.get(kind, object_id)
         if found is None:
@@ -245,7 +246,12 @@ class Store:
             owner = self.unsent.get(delivery_id)
             data = self.state["accounts"].get(owner) if owner else None
             delivery = data["deliveries"].get(delivery_id) if data else None
-            if delivery is None or delivery["state"] != "pending" or delivery["due"] != due:
+            if (
+                data is None
+                or delivery is None
+                or delivery["state"] != "pending"
+                or delivery["due"] != due
+            ):
                 heapq.heappop(self._due)
                 if delivery is None or delivery["state"] not in ("pending", "sending"):
                     self.unsent.pop(delivery_id, None)
@@ -259,7 +265,7 @@ class Store:
     # --- changes -----------------------------------------------------------
 
     @contextlib.contextmanager
-    def change(self, save_every: float = 0.0):
+    def change(self, save_every: float = 0.0) -> Iterator[None]:
         """Hold the lock for one change; on success schedule its events and persist."""
         with self.lock:
             self._depth += 1

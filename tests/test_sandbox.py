@@ -305,6 +305,16 @@ def test_lists_paginate_and_filter(client, sandbox):
     assert [e.type for e in events.data] == ["charge.succeeded"]
 
 
+def test_an_empty_created_bound_is_unset_like_other_empty_parameters(client):
+    """`created[gt]=` leaves that bound out; the others still apply."""
+    customer = client.v1.customers.create(params={"email": "a@example.org"})
+    unbounded = client.v1.customers.list(params={"created": {"gt": ""}})
+    assert [c.id for c in unbounded.data] == [customer.id]
+    future = int(time.time()) + 60
+    bounded = client.v1.customers.list(params={"created": {"gt": "", "gte": future}})
+    assert bounded.data == []
+
+
 # --- monthly gifts -----------------------------------------------------------
 
 

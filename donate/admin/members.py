@@ -87,7 +87,7 @@ class PendingInvitation:
     email: str
     role: str
     sent_at: datetime
-    invited_by: int
+    invited_by: int | None
 
 
 def pending(site: Site) -> list[PendingInvitation]:
@@ -158,7 +158,7 @@ def invited_site(invitation: Invitation) -> Site:
         ),
         None,
     )
-    if newest != invitation.nonce:
+    if site is None or newest != invitation.nonce:
         raise LinkProblem("This invitation was already used or withdrawn; ask for a new one.")
     if not _inviter_is_owner(invitation):
         raise LinkProblem(

@@ -16,6 +16,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
 
 from donate import money
@@ -87,7 +88,7 @@ def _problem(
 @csrf.exempt
 @limiter.limit(_limit("GIVE_RATE_LIMIT_PER_IP"), key_func=_per_ip_and_goal)
 @limiter.limit(_limit("GIVE_RATE_LIMIT_PER_GOAL"), key_func=_per_goal)
-def start(slug: str):  # noqa: ANN201
+def start(slug: str) -> ResponseReturnValue:
     """Validate a gift posted by our widget frame and send the donor to Stripe Checkout."""
     origin = request.headers.get("Origin")
     if not origin or origin_of(origin) not in _our_origins():
@@ -138,7 +139,7 @@ def start(slug: str):  # noqa: ANN201
 
 @give.get("/give/return")
 @limiter.limit(_limit("GIVE_RETURN_RATE_LIMIT"))
-def came_back():  # noqa: ANN201
+def came_back() -> ResponseReturnValue:
     """Settle the donation Stripe says was paid (the webhook may already have), then thank."""
     session_id = (request.args.get("session_id") or "").strip()
     if not session_id.startswith("cs_") or len(session_id) > 255:
@@ -199,7 +200,7 @@ def _portal_problem(message: str, status: int, login_url: str | None = None) -> 
 
 
 @give.post("/give/portal")
-def customer_portal():  # noqa: ANN201
+def customer_portal() -> ResponseReturnValue:
     """Send a monthly donor to Stripe's Customer Portal, where they can cancel."""
     stripe = gateway()
     session_id = portal_access.granted_session(request)
