@@ -40,3 +40,71 @@ def test_a_preset_and_give_land_on_checkout_and_return_thanked(
     frame = widget_frames(page)[0]
     assert frame.inner_text(".thanks") == "Thank you for your gift!"
     assert "$125 raised" in frame.inner_text(".figures")
+
+
+LONG_ARTICLE = "<p>" + "Paragraph of the article. " * 40 + "</p>"
+
+
+@pytest.fixture
+def hanging_stripe(app, monkeypatch):
+    """Stripe's API accepting connections and never answering."""
+    from tests.test_checkout_lifetime import HangingServer
+
+    server = HangingServer()
+    monkeypatch.setitem(app.config, "STRIPE_API_BASE", server.url)
+    app.extensions.pop("donate.stripe", None)
+    try:
+        yield server
+    finally:
+        server.close()
+        app.extensions.pop("donate.stripe", None)
+
+
+def test_with_stripe_unreachable_the_frame_says_so_once_and_the_article_stays(
+    live_server, hanging_stripe, article_site, pages
+):
+    make_goal(slug="give-down")
+    db.session.commit()
+    article = article_site.publish("/give-down", embed(live_server.url, "give-down"))
+    page = pages.open(width=1000)
+    page.goto(article)
+    page.wait_for_function(READY, arg=1)
+    frame = widget_frames(page)[0]
+    frame.click("text=$25")
+    frame.click("button[type=submit]")
+    frame.wait_for_selector("#give-error:not([hidden])", timeout=10_000)
+    assert frame.inner_text("#give-error") == (
+        "We could not reach our payment provider. Nothing was charged; please try again in a "
+        "moment."
+    )
+    assert frame.inner_text("body").count("Nothing was charged") == 1
+    # The article is still there around the frame, and the form is ready for another try.
+    assert page.url == article
+    assert page.query_selector(".donate-widget iframe") is not None
+    assert frame.is_enabled("button[type=submit]")
+    assert frame.is_checked("text=$25")
+
+
+def test_cancel_on_checkout_returns_to_the_widget_not_the_top_of_the_article(
+    live_server, stripe_sandbox, article_site, pages
+):
+    make_goal(slug="give-cancel")
+    db.session.commit()
+    body = LONG_ARTICLE * 6 + embed(live_server.url, "give-cancel") + LONG_ARTICLE * 6
+    article = article_site.publish("/give-cancel", body)
+    page = pages.open(width=1000, height=700)
+    page.goto(article)
+    page.wait_for_function(READY, arg=1)
+    widget_frames(page)[0].click("text=$25")
+    widget_frames(page)[0].click("button[type=submit]")
+    page.wait_for_url(re.compile(re.escape(stripe_sandbox.url) + r"/pay/cs_"))
+
+    page.click("text=Cancel and go back")
+    page.wait_for_function(READY, arg=1)
+    # The mark is gone from the address (a reload or a shared link does nothing special) ...
+    assert page.url == article
+    # ... the widget is in view, and nobody is thanked.
+    box = page.query_selector(".donate-widget").bounding_box()
+    assert box is not None and box["y"] < 700 and box["y"] + box["height"] > 0
+    assert page.evaluate("window.scrollY") > 0
+    assert widget_frames(page)[0].query_selector(".thanks") is None
