@@ -136,8 +136,7 @@
 
   function opened(url, clicked) {
     // The tab goes to Checkout. A link stays in the frame: the browser lets a frame move the tab
-    // only for a few seconds after the click (and a sandbox may forbid it), a click on the link
-    // always may.
+    // only for a few seconds after the click, and a click on the link starts them again.
     var link = doc.createElement("a");
     link.href = url;
     link.target = "_top";
