@@ -237,3 +237,25 @@ def test_an_expired_session_event_closes_its_pending_gift(
     assert expired.status_code == 200
     _reconcile(app)
     assert _donation(session_id).state == DonationState.EXPIRED
+
+
+def test_reconcile_leaves_a_bank_debit_on_its_way_pending_and_expires_a_declined_checkout(
+    app,
+    live_server,
+    silent_sandbox,  # noqa: F811
+):
+    goal = make_goal(slug="debits", maximum_minor=None)
+    db.session.commit()
+    debit = checkout_session_id(give(live_server, goal.slug, amount_minor="1000"))
+    declined = checkout_session_id(give(live_server, goal.slug, amount_minor="2000"))
+    pay(silent_sandbox, debit, outcome="delayed")  # complete, unpaid until the bank answers
+    pay(silent_sandbox, declined, outcome="declined")  # still open: the donor gave up
+    for session_id in (debit, declined):
+        _age(_donation(session_id).id, timedelta(hours=3))
+
+    _reconcile(app)
+
+    assert _sandbox_session(silent_sandbox, debit)["status"] == "complete"
+    assert _donation(debit).state == DonationState.PENDING
+    assert _sandbox_session(silent_sandbox, declined)["status"] == "expired"
+    assert _donation(declined).state == DonationState.EXPIRED
