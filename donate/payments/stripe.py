@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -91,7 +91,7 @@ def _seconds_left() -> float | None:
 class _BudgetedRequestsClient(stripe.RequestsClient):
     """stripe-python's HTTP client, each attempt and retry cut to the request's time budget."""
 
-    @property  # type: ignore[override]
+    @property
     def _timeout(self) -> float:
         left = _seconds_left()
         return (
@@ -102,11 +102,18 @@ class _BudgetedRequestsClient(stripe.RequestsClient):
     def _timeout(self, value: float) -> None:
         self._attempt_timeout = float(value)
 
-    def request(self, method: str, url: str, headers: Any, post_data: Any = None) -> Any:
+    def request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        post_data: Any = None,
+        **options: Any,
+    ) -> Any:
         left = _seconds_left()
         if left is not None and left <= 0.05:
             raise StripeTimeBudgetSpent("No time was left for Stripe in this request.")
-        return super().request(method, url, headers, post_data)
+        return super().request(method, url, headers, post_data, **options)
 
     def _should_retry(
         self,
