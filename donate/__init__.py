@@ -52,6 +52,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     app.session_interface = PublicAwareSessionInterface()
     _init_extensions(app)
+    _warn_about_per_process_rate_limits(app)
     with app.app_context():
         from donate.stored_exponents import check_stored_exponents
 
@@ -89,6 +90,19 @@ def _init_extensions(app: Flask) -> None:
         if user is None or not hmac.compare_digest(user.session_binding, binding):
             return None  # unknown, signed out since, or the password has changed
         return user
+
+
+PER_PROCESS_LIMITS_WARNING = (
+    "REDIS_URL is not set: every gunicorn worker counts rate limits on its own, so with N "
+    "workers one address gets N times each limit (gifts, sign-in attempts). Set REDIS_URL "
+    "in production, or run a single worker."
+)
+
+
+def _warn_about_per_process_rate_limits(app: Flask) -> None:
+    """Production without Redis keeps limits in each worker's memory: say so at every start."""
+    if app.config["DONATE_ENV"] == "production" and not app.config["REDIS_URL"]:
+        app.logger.warning(PER_PROCESS_LIMITS_WARNING)
 
 
 def _log_rate_limit_storage_problems() -> None:

@@ -264,9 +264,16 @@ class Settings:
             # One donor retrying a declined card is fine; a script hammering a goal is not.
             "GIVE_RATE_LIMIT_PER_IP": "10 per minute;60 per hour",
             "GIVE_RATE_LIMIT_PER_GOAL": "600 per minute",
+            # Many addresses of one network (a /24, a /48) share a tenth of a goal's ceiling.
+            "GIVE_RATE_LIMIT_PER_NETWORK": "60 per minute",
             # Each return asks Stripe about the session: enough for reloads, not for a loop.
             "GIVE_RETURN_RATE_LIMIT": "30 per minute",
-            "STRIPE_TIMEOUT_SECONDS": 20,
+            # One attempt at Stripe waits at most this; all of a request's calls and retries
+            # together end within the budget, well before gunicorn's 30 s worker timeout. The
+            # give path has less: a click lets the frame open Checkout for about 5 s only.
+            "STRIPE_TIMEOUT_SECONDS": 10,
+            "STRIPE_REQUEST_BUDGET_SECONDS": 15,
+            "STRIPE_GIVE_BUDGET_SECONDS": 3.5,
             # Stripe's events are well under this and forms far less; Werkzeug enforces it while
             # the body is read (chunked bodies too), so a huge body is refused, never buffered.
             # A view that takes uploads sets request.max_content_length for itself.

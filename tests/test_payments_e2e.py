@@ -108,7 +108,7 @@ def test_checkout_session_carries_what_stripe_needs(live_server, stripe_sandbox,
     assert session["client_reference_id"] == str(donation.id)
     assert session["metadata"]["donate_donation_id"] == str(donation.id)
     assert session["amount_total"] == 1_250
-    assert session["cancel_url"] == ARTICLE
+    assert session["cancel_url"] == f"{ARTICLE}#donate-cancel={goal.slug}"
     assert "{CHECKOUT_SESSION_ID}" in session["success_url"]
     assert donation.state is DonationState.PENDING
 
@@ -278,6 +278,7 @@ def test_a_webhook_retry_after_a_failed_apply_is_applied(
 def test_chaos_two_hundred_gifts_end_exact(live_server, stripe_sandbox, goal, app, monkeypatch):
     """Duplicated, shuffled, late deliveries: totals equal what was paid less what was refunded."""
     monkeypatch.setitem(app.config, "GIVE_RATE_LIMIT_PER_IP", "10000 per minute")
+    monkeypatch.setitem(app.config, "GIVE_RATE_LIMIT_PER_NETWORK", "10000 per minute")
     control(stripe_sandbox, "chaos", duplicate=True, shuffle=True, late=0.05)
     rng = random.Random(2026)
     expected = 0

@@ -148,7 +148,7 @@ def start_checkout(
         cause="give",
     )
     db.session.commit()
-    back = source_url or f"{public_url}/g/{goal.slug}"
+    back = cancel_url(source_url, public_url, goal.slug)
     request = CheckoutRequest(
         donation_id=donation.id,
         goal_slug=goal.slug,
@@ -177,6 +177,13 @@ def start_checkout(
             retryable=True,
         )
     return url
+
+
+def cancel_url(source_url: str | None, public_url: str, slug: str) -> str:
+    """Back to the widget in the article (the loader scrolls to it), or to the goal page."""
+    if source_url:
+        return f"{source_url}#donate-cancel={quote(slug, safe='')}"
+    return f"{public_url}/g/{quote(slug, safe='')}"
 
 
 def thanks_url(donation: Donation, public_url: str, slug: str) -> str:

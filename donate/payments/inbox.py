@@ -112,9 +112,9 @@ def receive(
         _record_failure(event, payload, RuntimeError("Stripe was needed under a lock twice."))
         return Receipt(500, f"{event_id} could not be applied; Stripe will retry.")
     except Exception as error:  # noqa: BLE001 - any failure must become a retry, not a lost event
-        db.session.rollback()
-        log.exception("Applying Stripe event %s failed", event_id)
-        _record_failure(event, payload, error)
+        _roll_back()
+        recorded = _record_failure(event, payload, error)
+        _log_failure(event_id, error, recorded)
         return Receipt(500, f"{event_id} could not be applied; Stripe will retry.")
 
 
@@ -144,8 +144,35 @@ def _no_commit() -> None:
     """Later calls to Stripe (while applying) must not commit half an event."""
 
 
-def _record_failure(event: dict[str, Any], payload: str, error: Exception) -> None:
-    """Keep the event with its error, so a retry or a replay can apply it later."""
+# Error types whose traceback this process has logged: an outage fails every event alike, and
+# thousands of identical tracebacks would bury the one line per event that says which failed.
+_tracebacks_logged: set[type[BaseException]] = set()
+
+
+def _log_failure(event_id: str, error: Exception, recorded: bool) -> None:
+    """One line per failed event; the traceback the first time this kind of error is seen."""
+    first_line = (str(error).splitlines() or [""])[0][:300]
+    first_time = type(error) not in _tracebacks_logged
+    _tracebacks_logged.add(type(error))
+    log.error(
+        "Applying Stripe event %s failed (%s: %s)%s; Stripe will retry.",
+        event_id,
+        type(error).__name__,
+        first_line,
+        "" if recorded else ", and its failure could not be recorded",
+        exc_info=error if first_time or log.isEnabledFor(logging.DEBUG) else None,
+    )
+
+
+def _roll_back() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the database itself may be what failed
+        pass
+
+
+def _record_failure(event: dict[str, Any], payload: str, error: Exception) -> bool:
+    """Keep the event with its error, so a retry or a replay can apply it later; True if kept."""
     try:
         _store(event, payload)
         db.session.execute(
@@ -159,8 +186,9 @@ def _record_failure(event: dict[str, Any], payload: str, error: Exception) -> No
         )
         db.session.commit()
     except Exception:  # noqa: BLE001 - the database itself may be what failed
-        db.session.rollback()
-        log.exception("Could not record the failure of Stripe event %s", text(event, "id"))
+        _roll_back()
+        return False
+    return True
 
 
 def replay(event_id: str, applier: EventApplier) -> Receipt:

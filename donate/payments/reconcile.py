@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -13,15 +13,35 @@ import sqlalchemy as sa
 
 from donate import ledger
 from donate.extensions import db
-from donate.models import EventStatus, Goal, RefundStatus, StripeEvent, Subscription
+from donate.models import (
+    Donation,
+    DonationKind,
+    DonationState,
+    EventStatus,
+    Goal,
+    RefundStatus,
+    StripeEvent,
+    Subscription,
+    utcnow,
+)
 from donate.payments import inbox, refund_requests
 from donate.payments.events import EventApplier
-from donate.payments.stripe import PaymentProviderError, StripeGateway
+from donate.payments.stripe import (
+    CHECKOUT_SESSION_LIFETIME_SECONDS,
+    PaymentProviderError,
+    StripeGateway,
+)
 from donate.payments.stripe_data import listed, text
 
 CAUSE = "reconcile"
 # A subscription as Stripe has it now is applied through the webhook's own handler.
 SUBSCRIPTION_EVENT = "customer.subscription.updated"
+# gunicorn kills a request after 30 s; a pending donation older than this without a session
+# belongs to a give request that died before Stripe answered, and no donor can be paying it.
+SESSIONLESS_AFTER = timedelta(seconds=60)
+# An open session older than its lifetime (or one opened before sessions had one, when Stripe's
+# default was 24 hours) is expired through the API rather than left for Stripe.
+OPEN_SESSION_AFTER = timedelta(seconds=CHECKOUT_SESSION_LIFETIME_SECONDS)
 
 
 @dataclass
@@ -121,6 +141,9 @@ def reconcile(
         on_item("stored event")
         receipt = inbox.receive(json.loads(payload), payload, applier)
         report.count("stored event", applied=receipt.http_status == 200)
+    for closed in close_abandoned_checkouts(stripe, applier):
+        on_item("pending donation")
+        report.count("pending donation", applied=closed)
     # Dashboard refunds whose answer never came: Stripe's list of the payment's refunds says.
     for answer in refund_requests.settle_every_open_request(stripe, cause=CAUSE):
         report.count("refund request", applied=answer.status != RefundStatus.REQUESTED)
@@ -132,6 +155,74 @@ def reconcile(
     report.failed_events = [event_id for event_id, _payload in _unapplied_events()]
     db.session.rollback()
     return report
+
+
+def close_abandoned_checkouts(stripe: StripeGateway, applier: EventApplier) -> Iterator[bool]:
+    """Close pending gifts nobody can pay any more; yield, per donation looked at, if it moved.
+
+    A pending gift is closed only on what Stripe says of its session: expired (closed), complete
+    (settled when paid; a bank debit still on its way stays pending), or open past its lifetime
+    (expired through the API first). One without a session is closed once no give request can
+    still be opening one.
+    """
+    now = utcnow()
+    pending = db.session.execute(
+        sa.select(Donation.id, Donation.stripe_checkout_session_id, Donation.created_at)
+        .where(
+            Donation.state == DonationState.PENDING,
+            Donation.kind.in_((DonationKind.ONE_TIME, DonationKind.MONTHLY)),
+            Donation.subscription_id.is_(None),
+        )
+        .order_by(Donation.id)
+    ).all()
+    db.session.rollback()
+    for donation_id, session_id, created_at in pending:
+        if session_id is None:
+            moved = created_at <= now - SESSIONLESS_AFTER and ledger.close_pending_donation(
+                donation_id, DonationState.EXPIRED, cause=f"{CAUSE}:no-session"
+            )
+            db.session.commit()
+            yield bool(moved)
+            continue
+        yield _close_by_session(stripe, applier, donation_id, session_id, created_at, now)
+
+
+def _close_by_session(
+    stripe: StripeGateway,
+    applier: EventApplier,
+    donation_id: int,
+    session_id: str,
+    created_at: datetime,
+    now: datetime,
+) -> bool:
+    """Ask Stripe for the session, expire it when it is open past its time, then apply it."""
+    try:
+        session = stripe.retrieve_checkout_session(session_id)
+    except PaymentProviderError as error:
+        if not error.missing:
+            raise
+        # Stripe has no such session (another key or mode): nobody can pay it.
+        moved = ledger.close_pending_donation(
+            donation_id, DonationState.EXPIRED, cause=f"{CAUSE}:no-session"
+        )
+        db.session.commit()
+        return moved
+    status = text(session, "status")
+    expires_at = session.get("expires_at")
+    overdue = isinstance(expires_at, int) and expires_at <= int(now.timestamp())
+    if status == "open" and (overdue or created_at <= now - OPEN_SESSION_AFTER):
+        session = stripe.expire_checkout_session(session_id)
+        status = text(session, "status")
+    event_type = _session_event_type(session)
+    if event_type is None:
+        return False  # open and within its time: the donor may be paying right now
+    return _apply(applier, event_type, session, partial(_donation_state, donation_id))
+
+
+def _donation_state(donation_id: int) -> object:
+    return db.session.execute(
+        sa.select(Donation.state).where(Donation.id == donation_id)
+    ).scalar_one()
 
 
 def _unapplied_events() -> list[tuple[str, str]]:

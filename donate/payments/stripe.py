@@ -7,18 +7,25 @@ failure is a PaymentProviderError, so nothing else in the app depends on the lib
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
 import stripe
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_request_context
 
 from donate import money
 from donate.config import is_live_stripe_key
 
-# Network retries stay on: stripe-python retries connection errors and 409/5xx with idempotency.
+# Network retries stay on: stripe-python retries connection errors and 409/5xx with idempotency,
+# as long as the request's time budget leaves room for another attempt.
 MAX_NETWORK_RETRIES = 2
+# A retry sleeps 0.5-1 s first; with less time left than this, the attempt would be cut short.
+RETRY_NEEDS_SECONDS = 2.0
+# Checkout Sessions close themselves after this (Stripe allows 30 minutes to 24 hours), and
+# `checkout.session.expired` closes their donation: an abandoned checkout never stays pending.
+CHECKOUT_SESSION_LIFETIME_SECONDS = 3600
 SIGNATURE_TOLERANCE_SECONDS = 300
 API_VERSION = stripe.api_version
 
@@ -57,6 +64,73 @@ class PaymentProviderError(RuntimeError):
         self.retryable = retryable
         # Stripe answered `resource_missing`: the object does not exist on this account and mode.
         self.missing = missing
+
+
+class StripeTimeBudgetSpent(stripe.APIConnectionError):
+    """The request's time for Stripe is used up: answer the person instead of waiting on."""
+
+
+def limit_stripe_time(seconds: float) -> None:
+    """Give the Stripe calls of this request at most `seconds` from now, all retries included.
+
+    Every request has a budget below gunicorn's worker timeout (STRIPE_REQUEST_BUDGET_SECONDS);
+    the give path asks for less, since the browser lets a click open Checkout for about 5 s.
+    """
+    deadline = time.monotonic() + seconds
+    g.stripe_deadline = min(deadline, g.get("stripe_deadline", deadline))
+
+
+def _seconds_left() -> float | None:
+    """What this request may still spend on Stripe; None outside a request (CLI commands)."""
+    if not has_request_context():
+        return None
+    if "stripe_deadline" not in g:
+        limit_stripe_time(float(current_app.config["STRIPE_REQUEST_BUDGET_SECONDS"]))
+    return float(g.stripe_deadline) - time.monotonic()
+
+
+class _BudgetedRequestsClient(stripe.RequestsClient):
+    """stripe-python's HTTP client, each attempt and retry cut to the request's time budget."""
+
+    @property
+    def _timeout(self) -> float:
+        left = _seconds_left()
+        return (
+            self._attempt_timeout if left is None else max(0.01, min(left, self._attempt_timeout))
+        )
+
+    @_timeout.setter
+    def _timeout(self, value: float) -> None:
+        self._attempt_timeout = float(value)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        post_data: Any = None,
+        **options: Any,
+    ) -> Any:
+        left = _seconds_left()
+        if left is not None and left <= 0.05:
+            raise StripeTimeBudgetSpent("No time was left for Stripe in this request.")
+        return super().request(method, url, headers, post_data, **options)
+
+    def _should_retry(
+        self,
+        response: Any,
+        api_connection_error: Any,
+        num_retries: int,
+        max_network_retries: int | None,
+    ) -> bool:
+        if isinstance(api_connection_error, StripeTimeBudgetSpent):
+            return False
+        left = _seconds_left()
+        if left is not None and left < RETRY_NEEDS_SECONDS:
+            return False
+        return super()._should_retry(
+            response, api_connection_error, num_retries, max_network_retries
+        )
 
 
 class InvalidSignature(ValueError):
@@ -130,7 +204,7 @@ class StripeGateway:
         api_key: str,
         *,
         api_base: str = "",
-        timeout: float = 20.0,
+        timeout: float = 10.0,
         namespace: str | Callable[[], str] = "",
     ) -> None:
         self.api_key = api_key
@@ -140,7 +214,7 @@ class StripeGateway:
             api_key,
             base_addresses=cast(Any, base_addresses),
             max_network_retries=MAX_NETWORK_RETRIES,
-            http_client=stripe.RequestsClient(timeout=timeout),
+            http_client=_BudgetedRequestsClient(timeout=timeout),
         )
 
     @property
@@ -178,6 +252,7 @@ class StripeGateway:
             "success_url": request.success_url,
             "cancel_url": request.cancel_url,
             "locale": cast(Any, checkout_locale(request.locale)),
+            "expires_at": int(time.time()) + CHECKOUT_SESSION_LIFETIME_SECONDS,
         }
         if request.customer_email:
             params["customer_email"] = request.customer_email
@@ -206,6 +281,13 @@ class StripeGateway:
         except stripe.StripeError as error:
             raise _wrap(error) from error
         return _plain(session)
+
+    def expire_checkout_session(self, session_id: str) -> dict[str, Any]:
+        """Close an open session, so nobody can pay it any more; Stripe then sends the event."""
+        try:
+            return _plain(self._client.v1.checkout.sessions.expire(session_id))
+        except stripe.StripeError as error:
+            raise _wrap(error) from error
 
     def list_checkout_sessions(
         self, *, created_gte: int | None = None, starting_after: str | None = None
@@ -501,7 +583,7 @@ def gateway(app: Flask | None = None) -> StripeGateway:
         existing = StripeGateway(
             app.config["STRIPE_SECRET_KEY"] or "sk_test_unconfigured",
             api_base=app.config["STRIPE_API_BASE"],
-            timeout=float(app.config.get("STRIPE_TIMEOUT_SECONDS", 20)),
+            timeout=float(app.config["STRIPE_TIMEOUT_SECONDS"]),
             namespace=_stored_instance_id,
         )
         app.extensions["donate.stripe"] = existing

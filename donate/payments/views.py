@@ -17,17 +17,16 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_limiter.util import get_remote_address
 
 from donate import money
 from donate.extensions import csrf, db, limiter
 from donate.goal_view import BadLocale, PublicGoal, find_public_goal, parse_locale
 from donate.models import Donation
 from donate.origins import origin_of
-from donate.payments import checkout, inbox, portal_access
+from donate.payments import checkout, give_limits, inbox, portal_access
 from donate.payments.events import EventApplier
 from donate.payments.instance import portal_configuration, portal_login_url
-from donate.payments.stripe import PaymentProviderError, gateway
+from donate.payments.stripe import PaymentProviderError, gateway, limit_stripe_time
 from donate.widget.amount_input import explain_amount_error
 from donate.widget.views import render_full_widget
 
@@ -49,14 +48,6 @@ PORTAL_SIGN_IN_BY_LETTER = (
 )
 
 
-def _per_ip_and_goal() -> str:
-    return f"give:{get_remote_address()}:{(request.view_args or {}).get('slug', '')}"
-
-
-def _per_goal() -> str:
-    return f"give-goal:{(request.view_args or {}).get('slug', '')}"
-
-
 def _limit(name: str) -> Any:
     return lambda: current_app.config[name]
 
@@ -67,8 +58,13 @@ def _wants_json() -> bool:
 
 
 def _our_origins() -> set[str]:
-    """Our public origin and the one this request reached (they differ behind some proxies)."""
-    candidates = (origin_of(current_app.config["PUBLIC_URL"]), origin_of(request.host_url))
+    """Our public origin; outside production also the one this request reached.
+
+    The Host header is the client's to write, so production trusts PUBLIC_URL alone.
+    """
+    candidates = [origin_of(current_app.config["PUBLIC_URL"])]
+    if current_app.config["DONATE_ENV"] != "production":
+        candidates.append(origin_of(request.host_url))
     return {origin for origin in candidates if origin}
 
 
@@ -86,10 +82,20 @@ def _problem(
 
 @give.post("/give/<slug>")
 @csrf.exempt
-@limiter.limit(_limit("GIVE_RATE_LIMIT_PER_IP"), key_func=_per_ip_and_goal)
-@limiter.limit(_limit("GIVE_RATE_LIMIT_PER_GOAL"), key_func=_per_goal)
+@limiter.limit(_limit("GIVE_RATE_LIMIT_PER_IP"), key_func=give_limits.per_address_and_goal)
+@limiter.limit(
+    _limit("GIVE_RATE_LIMIT_PER_NETWORK"),
+    key_func=give_limits.per_network_and_goal,
+    deduct_when=give_limits.was_not_refused,
+)
+@limiter.limit(
+    _limit("GIVE_RATE_LIMIT_PER_GOAL"),
+    key_func=give_limits.per_goal,
+    deduct_when=give_limits.was_not_refused,
+)
 def start(slug: str) -> ResponseReturnValue:
     """Validate a gift posted by our widget frame and send the donor to Stripe Checkout."""
+    limit_stripe_time(float(current_app.config["STRIPE_GIVE_BUDGET_SECONDS"]))
     origin = request.headers.get("Origin")
     if not origin or origin_of(origin) not in _our_origins():
         return _problem("Please give from the donation form on our page.", 403, field="origin")

@@ -9,9 +9,12 @@
   var data = script.dataset, base = new URL(script.src).origin;
   var variant = /^(full|bar|button)$/.test(data.variant) ? data.variant : "full";
   var goalUrl = base + "/g/" + encodeURIComponent(data.goal);
-  // Back from Checkout for this goal: thank once, here only, and never again on reload or share.
-  var thanks = location.hash === "#donate-thanks=" + encodeURIComponent(data.goal);
-  if (thanks && history.replaceState) {
+  // Back from Checkout for this goal, paid (thank once) or cancelled (back at the form): here
+  // only, and never again on reload or share.
+  var mark = /^#donate-(thanks|cancel)=(.+)$/.exec(location.hash);
+  var back = mark && mark[2] === encodeURIComponent(data.goal);
+  var thanks = back && mark[1] === "thanks";
+  if (back && history.replaceState) {
     history.replaceState(history.state, "", location.pathname + location.search);
   }
 
@@ -52,7 +55,7 @@
   var ready = false;
   frame.src = base + "/w/" + encodeURIComponent(data.goal) + "?" + params;
   frame.title = data.label || "Give to this fundraiser";
-  frame.loading = thanks ? "eager" : "lazy";
+  frame.loading = back ? "eager" : "lazy";
   frame.style.cssText = "display:block;width:100%;border:0;color-scheme:normal;height:" +
     ({ full: 470, bar: 100, button: 130 })[variant] + "px";
 
@@ -82,5 +85,5 @@
     }, 3000);
   });
   box.insertBefore(frame, link);
-  if (thanks && box.scrollIntoView) box.scrollIntoView({ block: "center" });
+  if (back && box.scrollIntoView) box.scrollIntoView({ block: "center" });
 })();

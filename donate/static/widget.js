@@ -127,13 +127,65 @@
   presets.forEach(function (radio) {
     radio.addEventListener("change", function () { amount.value = ""; clear(); });
   });
+  var problem = doc.getElementById("give-error"), button = form.querySelector("button");
+
+  function say(element, text) {
+    element.textContent = text;
+    element.hidden = false;
+  }
+
+  function opened(url, clicked) {
+    // The tab goes to Checkout. A link stays in the frame: the browser lets a frame move the tab
+    // only for a few seconds after the click, and a click on the link starts them again.
+    var link = doc.createElement("a");
+    link.href = url;
+    link.target = "_top";
+    link.className = "button";
+    link.textContent = data.continue;
+    problem.hidden = true;
+    button.replaceWith(link);
+    var active = navigator.userActivation ? navigator.userActivation.isActive
+      : Date.now() - clicked < 4000;
+    if (active) {
+      try { window.top.location.href = url; } catch (ignored) { /* the link remains */ }
+    }
+    link.focus();
+  }
+
+  function give(clicked) {
+    // Posted from here, so a refusal or an unreachable payment provider is said in the frame,
+    // once, with the form still there, and the article stays where it was.
+    button.disabled = true;
+    problem.hidden = true;
+    fetch(form.action, {
+      method: "POST",
+      body: new URLSearchParams(new FormData(form)),
+      headers: { Accept: "application/json" },
+      credentials: "omit"
+    }).then(function (answer) {
+      return answer.json().then(function (body) {
+        if (answer.ok && body.checkout_url) return opened(body.checkout_url, clicked);
+        var text = body.error || body.message || data.unreachable;
+        if (body.field === "amount") {
+          say(error, text);
+          amount.setAttribute("aria-invalid", "true");
+        } else {
+          say(problem, text);
+        }
+      });
+    }).catch(function () {
+      say(problem, data.unreachable);
+    }).then(function () {
+      button.disabled = false;
+    });
+  }
+
   form.addEventListener("submit", function (event) {
     var typed = amount.value.trim();
     var reason = typed ? check(typed) : form.querySelector("input[name=amount_minor]:checked") ? "" : "empty";
-    if (!reason) return;
     event.preventDefault();
-    error.textContent = data["m" + reason[0].toUpperCase() + reason.slice(1)];
-    error.hidden = false;
+    if (!reason) return give(Date.now());
+    say(error, data["m" + reason[0].toUpperCase() + reason.slice(1)]);
     amount.setAttribute("aria-invalid", "true");
     amount.focus();
   });

@@ -40,6 +40,7 @@ def content_security_policy(
 
     form-action is left out on purpose: browsers apply it to the redirect that follows the give
     form, and that redirect goes to Stripe Checkout, whose origin depends on configuration.
+    connect-src lets the frame post the gift to us itself, so any refusal shows in the frame.
     """
     scripts = " ".join(f"'{digest}'" for digest in script_hashes) or "'none'"
     styles = " ".join(f"'{digest}'" for digest in style_hashes) or "'none'"
@@ -49,6 +50,7 @@ def content_security_policy(
             f"script-src {scripts}",
             f"style-src {styles}",
             "img-src 'self' data:",
+            "connect-src 'self'",
             "base-uri 'none'",
             f"frame-ancestors {frame_ancestors(site_origins)}",
         ]

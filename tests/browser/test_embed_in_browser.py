@@ -139,12 +139,12 @@ def test_amounts_are_read_in_the_readers_notation(live_server, article_site, pag
     frame.click("button[type=submit]")
     assert frame.inner_text("#amount-error") == "Die kleinste mögliche Spende beträgt 5,00\xa0€."
     frame.fill("#amount", "1.000,50")
-    # Valid in German notation: the frame lets the form go (the give endpoint decides next).
-    assert frame.evaluate(
-        "() => { const f = document.getElementById('give'); let sent = true;"
-        " f.addEventListener('submit', e => { sent = !e.defaultPrevented; e.preventDefault(); },"
-        " {once: true}); f.requestSubmit(); return sent; }"
-    )
+    # Valid in German notation: the frame sends the gift, and the give endpoint accepts the
+    # amount too (its next step, Stripe, is a closed port in these tests).
+    frame.click("button[type=submit]")
+    frame.wait_for_selector("#give-error:not([hidden])")
+    assert "payment provider" in frame.inner_text("#give-error")
+    assert frame.is_hidden("#amount-error")
 
 
 def test_returning_donor_sees_thanks_and_the_moved_bar(live_server, article_site, pages):

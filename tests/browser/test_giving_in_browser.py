@@ -40,3 +40,151 @@ def test_a_preset_and_give_land_on_checkout_and_return_thanked(
     frame = widget_frames(page)[0]
     assert frame.inner_text(".thanks") == "Thank you for your gift!"
     assert "$125 raised" in frame.inner_text(".figures")
+
+
+LONG_ARTICLE = "<p>" + "Paragraph of the article. " * 40 + "</p>"
+
+
+@pytest.fixture
+def hanging_stripe(app, monkeypatch):
+    """Stripe's API accepting connections and never answering."""
+    from tests.test_checkout_lifetime import HangingServer
+
+    server = HangingServer()
+    monkeypatch.setitem(app.config, "STRIPE_API_BASE", server.url)
+    app.extensions.pop("donate.stripe", None)
+    try:
+        yield server
+    finally:
+        server.close()
+        app.extensions.pop("donate.stripe", None)
+
+
+def test_with_stripe_unreachable_the_frame_says_so_once_and_the_article_stays(
+    live_server, hanging_stripe, article_site, pages
+):
+    make_goal(slug="give-down")
+    db.session.commit()
+    article = article_site.publish("/give-down", embed(live_server.url, "give-down"))
+    page = pages.open(width=1000)
+    page.goto(article)
+    page.wait_for_function(READY, arg=1)
+    frame = widget_frames(page)[0]
+    frame.click("text=$25")
+    frame.click("button[type=submit]")
+    frame.wait_for_selector("#give-error:not([hidden])", timeout=10_000)
+    assert frame.inner_text("#give-error") == (
+        "We could not reach our payment provider. Nothing was charged; please try again in a "
+        "moment."
+    )
+    assert frame.inner_text("body").count("Nothing was charged") == 1
+    # The article is still there around the frame, and the form is ready for another try.
+    assert page.url == article
+    assert page.query_selector(".donate-widget iframe") is not None
+    assert frame.is_enabled("button[type=submit]")
+    assert frame.is_checked("text=$25")
+
+
+def test_cancel_on_checkout_returns_to_the_widget_not_the_top_of_the_article(
+    live_server, stripe_sandbox, article_site, pages
+):
+    make_goal(slug="give-cancel")
+    db.session.commit()
+    body = LONG_ARTICLE * 6 + embed(live_server.url, "give-cancel") + LONG_ARTICLE * 6
+    article = article_site.publish("/give-cancel", body)
+    page = pages.open(width=1000, height=700)
+    page.goto(article)
+    page.wait_for_function(READY, arg=1)
+    widget_frames(page)[0].click("text=$25")
+    widget_frames(page)[0].click("button[type=submit]")
+    page.wait_for_url(re.compile(re.escape(stripe_sandbox.url) + r"/pay/cs_"))
+
+    page.click("text=Cancel and go back")
+    page.wait_for_function(READY, arg=1)
+    # The mark is gone from the address (a reload or a shared link does nothing special) ...
+    assert page.url == article
+    # ... the widget is in view, and nobody is thanked.
+    box = page.query_selector(".donate-widget").bounding_box()
+    assert box is not None and box["y"] < 700 and box["y"] + box["height"] > 0
+    assert page.evaluate("window.scrollY") > 0
+    assert widget_frames(page)[0].query_selector(".thanks") is None
+
+
+class SlowProxy:
+    """Relays connections to a local port, each only after a pause: a Stripe slow to answer."""
+
+    def __init__(self, target_port: int, pause: float) -> None:
+        import socket
+        import threading
+
+        self._socket = socket
+        self.target_port, self.pause = target_port, pause
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import threading
+
+        while True:
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._relay, args=(client,), daemon=True).start()
+
+    def _relay(self, client) -> None:  # noqa: ANN001
+        import threading
+        import time
+
+        time.sleep(self.pause)
+        upstream = self._socket.create_connection(("127.0.0.1", self.target_port))
+        for source, sink in ((client, upstream), (upstream, client)):
+            threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source, sink) -> None:  # noqa: ANN001
+        try:
+            while chunk := source.recv(65536):
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                try:
+                    end.close()
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self._server.close()
+
+
+def test_past_the_clicks_few_seconds_the_frame_offers_continue_to_payment(
+    app, live_server, stripe_sandbox, article_site, pages, monkeypatch
+):
+    # Stripe answers after 6 s, past the ~5 s in which a click lets the frame move the tab (the
+    # give budget is raised here only so that the slow answer arrives at all).
+    proxy = SlowProxy(int(stripe_sandbox.url.rsplit(":", 1)[1]), pause=6)
+    monkeypatch.setitem(app.config, "STRIPE_API_BASE", proxy.url)
+    monkeypatch.setitem(app.config, "STRIPE_GIVE_BUDGET_SECONDS", 12)
+    app.extensions.pop("donate.stripe", None)
+    make_goal(slug="give-slow")
+    db.session.commit()
+    article = article_site.publish("/give-slow", embed(live_server.url, "give-slow"))
+    page = pages.open(width=1000)
+    page.goto(article)
+    page.wait_for_function(READY, arg=1)
+    frame = widget_frames(page)[0]
+    frame.click("text=$25")
+    frame.click("button[type=submit]")
+    # Playwright's own scripts in the page count as user gestures and would keep the click's
+    # activation alive: nothing of the test runs in the page while Stripe takes its time.
+    page.wait_for_timeout(9_000)
+    link = frame.wait_for_selector("a.button", timeout=20_000)
+    assert link.inner_text() == "Continue to payment"
+    assert page.url == article  # the browser would have refused to move the tab by now
+    link.click()
+    page.wait_for_url(re.compile(re.escape(stripe_sandbox.url) + r"/pay/cs_"))
+    proxy.close()
+    app.extensions.pop("donate.stripe", None)
