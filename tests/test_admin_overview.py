@@ -7,13 +7,21 @@ from datetime import timedelta
 
 import pytest
 
+from donate import ledger
 from donate.extensions import db
-from donate.models import EventStatus, LedgerEntry, StripeEvent, Subscription, utcnow
+from donate.models import (
+    DonationKind,
+    EventStatus,
+    LedgerEntry,
+    StripeEvent,
+    Subscription,
+    utcnow,
+)
 from tests.admin_support import sign_in_as
 
 pytest_plugins = ["tests.admin_fixtures"]  # the dashboard and outbox fixtures
 
-NO_WEBHOOK = "No webhook from Stripe has arrived yet."
+NO_WEBHOOK = "No webhook from Stripe has arrived yet"
 
 
 def event(
@@ -63,11 +71,43 @@ def test_the_overview_lists_each_goal_with_its_numbers_and_monthly_donors(client
     assert "raised = succeeded payments minus refunds and lost disputes" in text.lower()
 
 
-def test_without_any_webhook_the_owner_is_told_how_to_fix_it(client, dashboard):
+def test_before_any_gift_went_to_stripe_no_webhook_is_expected(client, dashboard):
     text = overview(client, dashboard)
     assert "test mode" in text
+    assert NO_WEBHOOK not in text
+    assert "stripe-setup" not in text
+
+
+def _opened_at_stripe(dashboard, minutes_ago: int) -> None:
+    donation = ledger.create_pending_donation(
+        dashboard.goal_a, amount_minor=2_500, kind=DonationKind.ONE_TIME, cause="test"
+    )
+    donation.stripe_checkout_session_id = f"cs_test_overview_{minutes_ago}"
+    donation.created_at = utcnow() - timedelta(minutes=minutes_ago)
+    db.session.flush()
+
+
+def test_a_gift_sent_to_stripe_a_while_ago_without_any_webhook_is_a_warning(
+    client, dashboard, app, monkeypatch
+):
+    _opened_at_stripe(dashboard, minutes_ago=3)
+    assert NO_WEBHOOK not in overview(client, dashboard)  # it may still be on its way
+    _opened_at_stripe(dashboard, minutes_ago=30)
+    monkeypatch.setitem(app.config, "STRIPE_API_BASE", "")
+    text = overview(client, dashboard)
     assert NO_WEBHOOK in text
     assert "http://127.0.0.1:5000/stripe/webhook" in text
+    assert "stripe-setup" in text
+
+
+def test_with_the_sandbox_the_warning_points_at_its_webhook_url(
+    client, dashboard, app, monkeypatch
+):
+    _opened_at_stripe(dashboard, minutes_ago=30)
+    monkeypatch.setitem(app.config, "STRIPE_API_BASE", "http://127.0.0.1:12111")
+    text = overview(client, dashboard)
+    assert NO_WEBHOOK in text
+    assert "--webhook-url" in text and "stripe-setup" not in text
 
 
 def test_the_last_webhook_is_shown_and_the_warning_goes(client, dashboard):

@@ -19,6 +19,8 @@ LIVE_SUBSCRIPTION_STATUSES = SUBSCRIPTION_RUNNING
 MISMATCH_WINDOW = timedelta(days=7)
 # Stripe retries a webhook for up to three days; an event parked longer waits for nothing coming.
 STRIPE_RETRY_WINDOW = timedelta(days=3)
+# Before any gift went to Stripe, no webhook is expected: the warning waits for a reason.
+WEBHOOK_GRACE = timedelta(minutes=10)
 PARKED_SHOWN = 200  # events read to place them on a site; parked ones are few
 
 
@@ -88,10 +90,18 @@ def stripe_health(site: Site | None = None) -> StripeHealth:
         health.warnings.append(
             "No Stripe key is configured (STRIPE_SECRET_KEY), so nobody can give yet."
         )
-    if last is None:
+    if last is None and _a_stripe_gift_is_overdue():
+        if current_app.config.get("STRIPE_API_BASE"):
+            advice = (
+                "the local sandbox delivers to the address given with its --webhook-url "
+                "(`make run` sets it); check that it points at this app"
+            )
+        else:
+            advice = "run `flask --app wsgi donate stripe-setup` to register it"
         health.warnings.append(
-            f"No webhook from Stripe has arrived yet. Gifts are only counted when Stripe's events "
-            f"reach {endpoint}; run `flask --app wsgi donate stripe-setup` to register it."
+            f"No webhook from Stripe has arrived yet, though a gift went to Stripe's checkout "
+            f"more than {WEBHOOK_GRACE.seconds // 60} minutes ago. Gifts are only counted when "
+            f"Stripe's events reach {endpoint}; {advice}."
         )
     if other_mode:
         ours, theirs = ("live", "test") if livemode else ("test", "live")
@@ -107,6 +117,21 @@ def stripe_health(site: Site | None = None) -> StripeHealth:
         )
     health.warnings.extend(parked_warnings(site))
     return health
+
+
+def _a_stripe_gift_is_overdue() -> bool:
+    """A gift opened at Stripe long enough ago that its events should have come by now."""
+    return (
+        db.session.execute(
+            sa.select(Donation.id)
+            .where(
+                Donation.stripe_checkout_session_id.is_not(None),
+                Donation.created_at < utcnow() - WEBHOOK_GRACE,
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def parked_warnings(site: Site | None, *, include_unplaced: bool = True) -> list[str]:
