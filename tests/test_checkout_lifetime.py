@@ -165,7 +165,7 @@ def _reconcile(app) -> str:
     return result.output
 
 
-def test_reconcile_expires_open_sessions_past_their_time_and_leaves_fresh_ones(
+def test_reconcile_closes_sessions_stripe_expired_and_keeps_those_still_in_their_time(
     app,
     live_server,
     silent_sandbox,  # noqa: F811
@@ -174,12 +174,19 @@ def test_reconcile_expires_open_sessions_past_their_time_and_leaves_fresh_ones(
     db.session.commit()
     old = checkout_session_id(give(live_server, goal.slug, amount_minor="1000"))
     fresh = checkout_session_id(give(live_server, goal.slug, amount_minor="2000"))
+    # Our row's age is not Stripe's deadline (sessions opened before expires_at was set live a
+    # day): a donor may still be paying, so nothing is expired on our clock alone.
     _age(_donation(old).id, timedelta(hours=2))
+    assert "pending donation: 2 seen, 0 applied." in _reconcile(app)
+    assert _sandbox_session(silent_sandbox, old)["status"] == "open"
+    assert _donation(old).state == DonationState.PENDING
 
-    output = _reconcile(app)
+    # Stripe expired it and its event was lost: reconcile closes our gift.
+    requests.post(
+        f"{silent_sandbox.url}/_sandbox/checkout/sessions/{old}/expire", json={}, timeout=30
+    ).raise_for_status()
+    _reconcile(app)
 
-    assert "pending donation: 2 seen, 1 applied." in output
-    assert _sandbox_session(silent_sandbox, old)["status"] == "expired"
     assert _donation(old).state == DonationState.EXPIRED
     assert _sandbox_session(silent_sandbox, fresh)["status"] == "open"
     assert _donation(fresh).state == DonationState.PENDING
@@ -252,6 +259,10 @@ def test_reconcile_leaves_a_bank_debit_on_its_way_pending_and_expires_a_declined
     pay(silent_sandbox, declined, outcome="declined")  # still open: the donor gave up
     for session_id in (debit, declined):
         _age(_donation(session_id).id, timedelta(hours=3))
+    # Past the sessions' expires_at on Stripe's clock; the expiry event never reaches us.
+    requests.post(
+        f"{silent_sandbox.url}/_sandbox/time/advance", json={"hours": 2}, timeout=30
+    ).raise_for_status()
 
     _reconcile(app)
 
@@ -259,3 +270,33 @@ def test_reconcile_leaves_a_bank_debit_on_its_way_pending_and_expires_a_declined
     assert _donation(debit).state == DonationState.PENDING
     assert _sandbox_session(silent_sandbox, declined)["status"] == "expired"
     assert _donation(declined).state == DonationState.EXPIRED
+
+
+def test_a_session_stripe_does_not_know_is_closed_only_when_surely_unpayable(
+    app,
+    live_server,
+    silent_sandbox,  # noqa: F811
+):
+    goal = make_goal(slug="unknown-sessions")
+    db.session.commit()
+    ids = {}
+    for name, session_id in (
+        ("other_mode", "cs_live_a1NotOursToJudge"),
+        ("young", "cs_test_a1StillWithinItsDay"),
+        ("old", "cs_test_a1LongPastItsDay"),
+    ):
+        donation = ledger.create_pending_donation(
+            goal, amount_minor=1_000, kind=DonationKind.ONE_TIME, cause="test"
+        )
+        ledger.link_stripe_ids(donation.id, stripe_checkout_session_id=session_id)
+        db.session.commit()
+        ids[name] = donation.id
+    _age(ids["other_mode"], timedelta(days=2))  # a live session, asked with a test key
+    _age(ids["young"], timedelta(hours=3))
+    _age(ids["old"], timedelta(days=2))
+
+    _reconcile(app)
+
+    assert _donation(donation_id=ids["other_mode"]).state == DonationState.PENDING
+    assert _donation(donation_id=ids["young"]).state == DonationState.PENDING
+    assert _donation(donation_id=ids["old"]).state == DonationState.EXPIRED

@@ -42,6 +42,8 @@ SESSIONLESS_AFTER = timedelta(seconds=60)
 # An open session older than its lifetime (or one opened before sessions had one, when Stripe's
 # default was 24 hours) is expired through the API rather than left for Stripe.
 OPEN_SESSION_AFTER = timedelta(seconds=CHECKOUT_SESSION_LIFETIME_SECONDS)
+# Stripe lets a Checkout Session live at most 24 hours.
+LONGEST_SESSION_LIFE = timedelta(hours=24, minutes=5)
 
 
 @dataclass
@@ -196,12 +198,17 @@ def _close_by_session(
     now: datetime,
 ) -> bool:
     """Ask Stripe for the session, expire it when it is open past its time, then apply it."""
+    mode = "cs_live_" if stripe.livemode else "cs_test_"
     try:
         session = stripe.retrieve_checkout_session(session_id)
     except PaymentProviderError as error:
         if not error.missing:
             raise
-        # Stripe has no such session (another key or mode): nobody can pay it.
+        # Stripe has no such session. Only a session of our key's mode, past the longest life
+        # Stripe gives one, is surely unpayable: a key of another mode or account says "missing"
+        # about sessions donors may be paying right now.
+        if not session_id.startswith(mode) or created_at > now - LONGEST_SESSION_LIFE:
+            return False
         moved = ledger.close_pending_donation(
             donation_id, DonationState.EXPIRED, cause=f"{CAUSE}:no-session"
         )
@@ -209,9 +216,19 @@ def _close_by_session(
         return moved
     status = text(session, "status")
     expires_at = session.get("expires_at")
-    overdue = isinstance(expires_at, int) and expires_at <= int(now.timestamp())
-    if status == "open" and (overdue or created_at <= now - OPEN_SESSION_AFTER):
-        session = stripe.expire_checkout_session(session_id)
+    if isinstance(expires_at, int):
+        overdue = expires_at <= int(now.timestamp())  # Stripe's own deadline for this session
+    else:
+        overdue = created_at <= now - OPEN_SESSION_AFTER
+    if status == "open" and overdue:
+        try:
+            session = stripe.expire_checkout_session(session_id)
+        except PaymentProviderError:
+            # Paid or expired in the meantime: ask again; on any doubt, leave it for next time.
+            try:
+                session = stripe.retrieve_checkout_session(session_id)
+            except PaymentProviderError:
+                return False
         status = text(session, "status")
     event_type = _session_event_type(session)
     if event_type is None:

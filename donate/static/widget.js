@@ -165,7 +165,9 @@
     }).then(function (answer) {
       return answer.json().then(function (body) {
         if (answer.ok && body.checkout_url) return opened(body.checkout_url, clicked);
-        var text = body.error || body.message || data.unreachable;
+        // The give view's refusals carry their sentence in "error"; the app's other JSON errors
+        // (429, 503, 413) carry a title there and the sentence in "message".
+        var text = (body.field ? body.error : body.message || body.error) || data.unreachable;
         if (body.field === "amount") {
           say(error, text);
           amount.setAttribute("aria-invalid", "true");

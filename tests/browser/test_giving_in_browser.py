@@ -188,3 +188,24 @@ def test_past_the_clicks_few_seconds_the_frame_offers_continue_to_payment(
     page.wait_for_url(re.compile(re.escape(stripe_sandbox.url) + r"/pay/cs_"))
     proxy.close()
     app.extensions.pop("donate.stripe", None)
+
+
+def test_too_many_attempts_are_explained_in_the_frame_with_the_apps_sentence(
+    live_server, article_site, pages
+):
+    make_goal(slug="give-often")
+    db.session.commit()
+    article = article_site.publish("/give-often", embed(live_server.url, "give-often"))
+    page = pages.open(width=1000)
+    page.goto(article)
+    page.wait_for_function(READY, arg=1)
+    frame = widget_frames(page)[0]
+    frame.click("text=$25")
+    for _attempt in range(11):  # Stripe is unreachable in tests: each try is refused at once
+        with page.expect_response(lambda response: "/give/give-often" in response.url):
+            frame.click("button[type=submit]")
+        frame.wait_for_selector("#give-error:not([hidden])", timeout=10_000)
+    assert frame.inner_text("#give-error") == (
+        "Too many attempts from your connection in a short time. "
+        "Please wait a minute, then try again."
+    )
