@@ -25,7 +25,7 @@ from donate.models import (
     utcnow,
 )
 from donate.payments import inbox, refund_requests
-from donate.payments.events import EventApplier
+from donate.payments.events import EventApplier, StripeNeededLater
 from donate.payments.stripe import (
     CHECKOUT_SESSION_LIFETIME_SECONDS,
     PaymentProviderError,
@@ -257,13 +257,21 @@ def _apply(
     applier: EventApplier, event_type: str, obj: dict[str, Any], state: Callable[[], object]
 ) -> bool:
     """Apply one object as its event would; True when it changed what `state` reads."""
-    db.session.rollback()  # end the read transaction: no lock while Stripe answers
-    verdict = applier.prefetch(event_type, obj)
-    if verdict is not None:
-        return False
-    before = state()
-    with applier.no_stripe_calls(), db.session.begin_nested():
-        outcome = applier.apply_object(event_type, obj, cause=CAUSE)
+    for last_try in (False, True):
+        db.session.rollback()  # end the read transaction: no lock while Stripe answers
+        verdict = applier.prefetch(event_type, obj)
+        if verdict is not None:
+            return False
+        before = state()
+        try:
+            with applier.no_stripe_calls(), db.session.begin_nested():
+                outcome = applier.apply_object(event_type, obj, cause=CAUSE)
+            break
+        except StripeNeededLater:
+            # What Stripe had to say changed meanwhile (the payment settled): ask it first again.
+            db.session.rollback()
+            if last_try:
+                raise
     changed = outcome.status == EventStatus.PROCESSED and state() != before
     db.session.commit()
     inbox.apply_deferred(applier)
