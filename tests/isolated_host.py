@@ -17,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -91,12 +92,15 @@ class IsolatedHost:
 
 
 class Forwarder:
-    """Relay TCP connections from the host's side of the veth pair to a local service."""
+    """Relay TCP connections from a local address to a local service, each after an optional
+    pause (a service slow to answer)."""
 
-    def __init__(self, listen_ip: str, target_port: int) -> None:
+    def __init__(self, listen_ip: str, target_port: int, *, pause: float = 0.0) -> None:
         self.target_port = target_port
+        self.pause = pause
         self._server = socket.create_server((listen_ip, 0))
         self.port = self._server.getsockname()[1]
+        self.url = f"http://{listen_ip}:{self.port}"
         self._closed = False
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -106,14 +110,18 @@ class Forwarder:
                 client, _ = self._server.accept()
             except OSError:
                 return
-            try:
-                upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
-            except OSError:
-                client.close()
-                continue
-            upstream.settimeout(None)
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+            threading.Thread(target=self._relay, args=(client,), daemon=True).start()
+
+    def _relay(self, client: socket.socket) -> None:
+        time.sleep(self.pause)
+        try:
+            upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
+        except OSError:
+            client.close()
+            return
+        upstream.settimeout(None)
+        for source, sink in ((client, upstream), (upstream, client)):
+            threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
 
     @staticmethod
     def _pump(source: socket.socket, sink: socket.socket) -> None:

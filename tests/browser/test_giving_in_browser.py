@@ -9,6 +9,8 @@ import pytest
 from donate.extensions import db
 from tests.browser.embedding import READY, embed, widget_frames
 from tests.factories import make_goal, make_offline_gift
+from tests.isolated_host import Forwarder
+from tests.test_checkout_lifetime import hanging_stripe  # noqa: F401 - a fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.payments_e2e]
 
@@ -45,23 +47,11 @@ def test_a_preset_and_give_land_on_checkout_and_return_thanked(
 LONG_ARTICLE = "<p>" + "Paragraph of the article. " * 40 + "</p>"
 
 
-@pytest.fixture
-def hanging_stripe(app, monkeypatch):
-    """Stripe's API accepting connections and never answering."""
-    from tests.test_checkout_lifetime import HangingServer
-
-    server = HangingServer()
-    monkeypatch.setitem(app.config, "STRIPE_API_BASE", server.url)
-    app.extensions.pop("donate.stripe", None)
-    try:
-        yield server
-    finally:
-        server.close()
-        app.extensions.pop("donate.stripe", None)
-
-
 def test_with_stripe_unreachable_the_frame_says_so_once_and_the_article_stays(
-    live_server, hanging_stripe, article_site, pages
+    live_server,
+    hanging_stripe,  # noqa: F811 - the fixture imported above
+    article_site,
+    pages,
 ):
     make_goal(slug="give-down")
     db.session.commit()
@@ -110,62 +100,12 @@ def test_cancel_on_checkout_returns_to_the_widget_not_the_top_of_the_article(
     assert widget_frames(page)[0].query_selector(".thanks") is None
 
 
-class SlowProxy:
-    """Relays connections to a local port, each only after a pause: a Stripe slow to answer."""
-
-    def __init__(self, target_port: int, pause: float) -> None:
-        import socket
-        import threading
-
-        self._socket = socket
-        self.target_port, self.pause = target_port, pause
-        self._server = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        import threading
-
-        while True:
-            try:
-                client, _ = self._server.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._relay, args=(client,), daemon=True).start()
-
-    def _relay(self, client) -> None:  # noqa: ANN001
-        import threading
-        import time
-
-        time.sleep(self.pause)
-        upstream = self._socket.create_connection(("127.0.0.1", self.target_port))
-        for source, sink in ((client, upstream), (upstream, client)):
-            threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
-
-    @staticmethod
-    def _pump(source, sink) -> None:  # noqa: ANN001
-        try:
-            while chunk := source.recv(65536):
-                sink.sendall(chunk)
-        except OSError:
-            pass
-        finally:
-            for end in (source, sink):
-                try:
-                    end.close()
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self._server.close()
-
-
 def test_past_the_clicks_few_seconds_the_frame_offers_continue_to_payment(
     app, live_server, stripe_sandbox, article_site, pages, monkeypatch
 ):
     # Stripe answers after 6 s, past the ~5 s in which a click lets the frame move the tab (the
     # give budget is raised here only so that the slow answer arrives at all).
-    proxy = SlowProxy(int(stripe_sandbox.url.rsplit(":", 1)[1]), pause=6)
+    proxy = Forwarder("127.0.0.1", int(stripe_sandbox.url.rsplit(":", 1)[1]), pause=6)
     monkeypatch.setitem(app.config, "STRIPE_API_BASE", proxy.url)
     monkeypatch.setitem(app.config, "STRIPE_GIVE_BUDGET_SECONDS", 12)
     app.extensions.pop("donate.stripe", None)
