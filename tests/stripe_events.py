@@ -5,10 +5,15 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from werkzeug.serving import make_server
 
 from donate.payments.stripe import sign_payload
 from tests.conftest import WEBHOOK_SECRET
@@ -145,3 +150,20 @@ def invoice(
         payments={"object": "list", "data": [payment], "has_more": False},
         **fields,
     )
+
+
+@contextmanager
+def stripe_stand_in(app, wsgi_app) -> Iterator[None]:  # noqa: ANN001
+    """Point the app's Stripe gateway at a small WSGI stand-in for Stripe's API for the block."""
+    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    original = app.config["STRIPE_API_BASE"]
+    app.config["STRIPE_API_BASE"] = f"http://127.0.0.1:{server.server_port}"
+    app.extensions.pop("donate.stripe", None)
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+        app.config["STRIPE_API_BASE"] = original
+        app.extensions.pop("donate.stripe", None)

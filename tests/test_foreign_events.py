@@ -9,7 +9,7 @@ import stripe
 from donate.extensions import db
 from donate.models import Donation, EventStatus, Goal, StripeEvent
 from tests.factories import make_goal
-from tests.stripe_events import dispute, event, new_id, post_event, refund, shape
+from tests.stripe_events import dispute, event, new_id, post_event, refund, shape, stripe_stand_in
 from tests.test_payments_e2e import checkout_session_id, control, give, pay, settled_totals
 
 pytestmark = pytest.mark.live
@@ -174,23 +174,10 @@ class _StripeThatLooksAtTheInbox:
         return [body]
 
 
-def test_the_event_is_committed_before_stripe_is_asked(app, committed_db, monkeypatch):
-    import threading
-
-    from werkzeug.serving import make_server
-
+def test_the_event_is_committed_before_stripe_is_asked(app, committed_db):
     foreign = event("invoice.paid", _foreign_invoice({}))
     spy = _StripeThatLooksAtTheInbox(db.engine, foreign["id"])
-    server = make_server("127.0.0.1", 0, spy, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setitem(app.config, "STRIPE_API_BASE", f"http://127.0.0.1:{server.server_port}")
-    app.extensions.pop("donate.stripe", None)
-    try:
+    with stripe_stand_in(app, spy):
         assert post_event(app.test_client(), foreign).status_code == 200
-    finally:
-        server.shutdown()
-        server.server_close()
-        app.extensions.pop("donate.stripe", None)
     assert spy.stored_when_asked == [True]
     assert _stored(foreign["id"]).status is EventStatus.IGNORED

@@ -4,16 +4,23 @@ Stripe that it needs is made with nothing locked: never across the settling tran
 from __future__ import annotations
 
 import json
-import threading
 
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from donate import ledger
 from donate.extensions import db
 from donate.models import Donation, DonationKind, EventStatus, Goal, StripeEvent
 from tests.factories import make_goal
-from tests.stripe_events import checkout_session, event, metadata, new_id, post_event, refund, shape
+from tests.stripe_events import (
+    checkout_session,
+    event,
+    metadata,
+    new_id,
+    post_event,
+    refund,
+    shape,
+    stripe_stand_in,
+)
 
 
 class _StripeThatTriesToWrite:
@@ -50,7 +57,7 @@ class _StripeThatTriesToWrite:
         return [body]
 
 
-def test_a_parked_refund_is_applied_after_the_payment_commits(app, committed_db, monkeypatch):
+def test_a_parked_refund_is_applied_after_the_payment_commits(app, committed_db):
     goal = make_goal(slug="parked-refund")
     donation = ledger.create_pending_donation(
         goal, amount_minor=10_000, kind=DonationKind.ONE_TIME, cause="test"
@@ -61,12 +68,8 @@ def test_a_parked_refund_is_applied_after_the_payment_commits(app, committed_db,
     stripe = _StripeThatTriesToWrite(
         str(db.engine.url.render_as_string(False)), donation.id, [made]
     )
-    server = make_server("127.0.0.1", 0, stripe, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setitem(app.config, "STRIPE_API_BASE", f"http://127.0.0.1:{server.server_port}")
-    app.extensions.pop("donate.stripe", None)
     client = app.test_client()
-    try:
+    with stripe_stand_in(app, stripe):
         # Since API 2022-11-15 a charge no longer lists its refunds: applying needs Stripe.
         refunded = shape(
             "charge",
@@ -90,10 +93,6 @@ def test_a_parked_refund_is_applied_after_the_payment_commits(app, committed_db,
 
         paid = checkout_session(donation, payment_intent=payment_intent)
         assert post_event(client, event("checkout.session.completed", paid)).status_code == 200
-    finally:
-        server.shutdown()
-        server.server_close()
-        app.extensions.pop("donate.stripe", None)
 
     db.session.expire_all()
     assert stripe.writable_when_asked == [True]
@@ -122,9 +121,7 @@ class _StripeWhileThePaymentSettles(_StripeThatTriesToWrite):
         return super().__call__(environ, start_response)
 
 
-def test_a_refund_whose_payment_settles_while_it_is_applied_asks_stripe_unlocked(
-    app, committed_db, monkeypatch
-):
+def test_a_refund_whose_payment_settles_while_it_is_applied_asks_stripe_unlocked(app, committed_db):
     goal = make_goal(slug="settles-meanwhile")
     donation = ledger.create_pending_donation(
         goal, amount_minor=10_000, kind=DonationKind.ONE_TIME, cause="test"
@@ -151,11 +148,7 @@ def test_a_refund_whose_payment_settles_while_it_is_applied_asks_stripe_unlocked
         metadata=metadata(donation),
         livemode=False,
     )
-    server = make_server("127.0.0.1", 0, stripe, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setitem(app.config, "STRIPE_API_BASE", f"http://127.0.0.1:{server.server_port}")
-    app.extensions.pop("donate.stripe", None)
-    try:
+    with stripe_stand_in(app, stripe):
         # No metadata on the charge: only Stripe can say the payment is ours.
         refunded = shape(
             "charge",
@@ -170,10 +163,6 @@ def test_a_refund_whose_payment_settles_while_it_is_applied_asks_stripe_unlocked
             refunds=None,
         )
         assert post_event(app.test_client(), event("charge.refunded", refunded)).status_code == 200
-    finally:
-        server.shutdown()
-        server.server_close()
-        app.extensions.pop("donate.stripe", None)
 
     db.session.expire_all()
     assert stripe.writable_when_asked and all(stripe.writable_when_asked)
