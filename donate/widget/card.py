@@ -115,6 +115,7 @@ def _choices(
     code: str,
     locale: str,
 ) -> tuple[PresetChoice, ...]:
+    """One frequency's preset radios, with the chosen one checked and its impact line."""
     return tuple(
         PresetChoice(
             amount_minor=value,
