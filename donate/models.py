@@ -238,6 +238,26 @@ class Goal(Model):
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     milestones_minor: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    # How the widget shows the goal (donate/widget/settings.py reads these as WidgetSettings).
+    # Language code -> call to action; "" is the default for every other language, {} ours.
+    call_to_action: Mapped[dict[str, str]] = mapped_column(
+        sa.JSON, default=dict, server_default="{}"
+    )
+    show_donor_count: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    show_percent: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # Donor count and percentage stay hidden until the raised percentage reaches this.
+    hide_figures_below_percent: Mapped[int] = mapped_column(
+        sa.Integer, default=0, server_default="0"
+    )
+    default_preset_minor: Mapped[int | None] = mapped_column(Money)
+    monthly_presets_minor: Mapped[list[int]] = mapped_column(
+        sa.JSON, default=list, server_default="[]"
+    )
+    monthly_default_minor: Mapped[int | None] = mapped_column(Money)
+    # "once:2500" or "monthly:1000" -> a short line saying what that gift does.
+    preset_impacts: Mapped[dict[str, str]] = mapped_column(
+        sa.JSON, default=dict, server_default="{}"
+    )
     status: Mapped[GoalStatus] = mapped_column(
         str_enum(GoalStatus, "goal_status"), default=GoalStatus.DRAFT
     )

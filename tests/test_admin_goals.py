@@ -31,6 +31,9 @@ def goal_form(**overrides: str) -> dict[str, str]:
         "ends_at": "2027-01-31T23:59",
         "milestones": "5.000\n10.000",
         "status": "active",
+        # Checked by default on the form, so a browser sends them.
+        "show_donor_count": "y",
+        "show_percent": "y",
     }
     values.update(overrides)
     return values

@@ -73,14 +73,14 @@ def test_different_languages_get_different_etags(client, db_session):
 def test_a_new_gift_shows_at_once_and_changes_the_etag(client, db_session):
     goal = make_goal(slug="fresh")
     before = client.get("/w/fresh?locale=en")
-    assert "$0 raised of $5,000" in page_text(before.data)
+    assert "$0 of $5,000" in page_text(before.data)
     make_offline_gift(goal, 12_300)
     after = client.get("/w/fresh?locale=en", headers={"If-None-Match": before.headers["ETag"]})
     assert after.status_code == 200
-    assert "$123 raised of $5,000" in page_text(after.data)
+    assert "$123 of $5,000" in page_text(after.data)
     assert after.headers["ETag"] != before.headers["ETag"]
-    for url in ("/w/fresh/progress.svg?locale=en", "/g/fresh?locale=en"):
-        assert "$123 raised of $5,000" in page_text(client.get(url).data)
+    assert "$123 raised of $5,000" in page_text(client.get("/w/fresh/progress.svg?locale=en").data)
+    assert "$123 of $5,000" in page_text(client.get("/g/fresh?locale=en").data)
 
 
 def test_a_view_reads_one_row_and_the_goal_page_one_more(app, client, db_session):
@@ -211,9 +211,24 @@ def test_widget_document_with_its_css_and_js_is_within_budget(client, db_session
         description="Words " * 300,
     )
     make_offline_gift(goal, 42_000)
+    # Every display setting at its longest: the card's texts travel in the frame too.
+    goal.call_to_action = {
+        "": "Support our city hall investigation " * 3,
+        "de": "Unterstützen " * 9,
+    }
+    goal.default_preset_minor = 2_500
+    goal.monthly_presets_minor = [300, 500, 1_000, 2_000, 3_000, 5_000]
+    goal.monthly_default_minor = 1_000
+    goal.preset_impacts = {
+        f"{frequency}:{amount}": "pays for one more public records request to city hall, " * 2
+        for frequency, amounts in (("once", goal.presets_minor), ("monthly", [300, 500, 1_000]))
+        for amount in amounts
+    }
+    db.session.flush()
     for url in ("/w/budget?locale=de", "/w/budget?locale=fr&thanks=1", "/w/budget?variant=bar"):
         body = client.get(url).data
-        assert len(gzip.compress(body, 9)) <= WIDGET_BUDGET, (url, len(gzip.compress(body, 9)))
+        size = len(gzip.compress(body, 9))
+        assert size <= WIDGET_BUDGET, (url, size)
 
 
 def test_render_cache_keeps_only_the_most_recently_used_entries():
@@ -287,7 +302,7 @@ def test_regional_forms_that_change_numbers_are_served(client, db_session):
     make_offline_gift(goal, 1_234_500)
     swiss = page_text(client.get("/w/regional?locale=de-CH").data)
     indian = page_text(client.get("/w/regional?locale=en-IN").data)
-    assert "$ 12'345 von $ 1234567 gesammelt" in swiss
+    assert "$ 12'345 von $ 1234567" in swiss
     assert "of $12,34,567" in indian
 
 

@@ -36,8 +36,10 @@ from wtforms.validators import (
 from donate import money
 from donate.accounts import AccountError, check_password_strength, normalise_email
 from donate.admin import local_time
+from donate.admin.display_fields import DisplayFields
 from donate.goals import GoalSettings, SettingsError, SiteSettings, goal_rule_errors
 from donate.models import DonationKind, DonationState, Goal, GoalStatus, Role, Site
+from donate.widget.settings import WidgetSettings
 
 CURRENCY_CHOICES = [SelectChoice(code, code) for code in money.CURRENCIES]
 ROLE_CHOICES = [
@@ -249,7 +251,7 @@ class RoleForm(FlaskForm):
 # --- goals ------------------------------------------------------------------------------------
 
 
-class GoalForm(RuleErrors, FlaskForm):
+class GoalForm(RuleErrors, DisplayFields, FlaskForm):
     FIELD_FOR_RULE = {
         "target_minor": "target",
         "presets_minor": "presets",
@@ -296,6 +298,7 @@ class GoalForm(RuleErrors, FlaskForm):
             self.currency.choices = [SelectChoice(goal.currency, goal.currency)]
             self.currency.description = "Fixed by the first gift."
         self._settings: GoalSettings | None = None
+        self._display: WidgetSettings | None = None
 
     @staticmethod
     def _data_of(goal: Goal, site: Site) -> dict[str, Any]:
@@ -316,7 +319,7 @@ class GoalForm(RuleErrors, FlaskForm):
             "ends_at": _in_zone(goal.ends_at, site.time_zone),
             "milestones": "\n".join(shown(m) for m in goal.milestones_minor or []),
             "status": goal.status.value,
-        }
+        } | DisplayFields.display_data(goal, shown)
 
     def validate(self, extra_validators: Any = None) -> bool:
         fields_valid = super().validate(extra_validators)
@@ -340,10 +343,17 @@ class GoalForm(RuleErrors, FlaskForm):
             milestones_minor=_parse_list(self.milestones, code, locale),
             status=GoalStatus(self.status.data),
         )
-        if not fields_valid or any(field.errors for field in self):
+        display = self.read_display_settings(
+            currency=code,
+            locale=locale,
+            presets_minor=settings.presets_minor,
+            minimum_minor=settings.minimum_minor,
+            maximum_minor=settings.maximum_minor,
+        )
+        if not fields_valid or display is None or any(field.errors for field in self):
             self._add_rule_errors(settings)
             return False
-        self._settings = settings
+        self._settings, self._display = settings, display
         return True
 
     # Rules about a field that also read these: skipped when those could not be read, since the
@@ -371,6 +381,11 @@ class GoalForm(RuleErrors, FlaskForm):
         """The checked settings, for donate.goals to apply its shared rules to."""
         assert self._settings is not None, "validate() first"
         return self._settings
+
+    def display_settings(self) -> WidgetSettings:
+        """The checked widget display settings, to save on the goal."""
+        assert self._display is not None, "validate() first"
+        return self._display
 
 
 class GoalStatusForm(FlaskForm):

@@ -12,7 +12,9 @@ from donate.models import Goal, GoalStatus, Site
 
 _AUDITED = tuple(
     "slug title currency target_minor presets_minor minimum_minor maximum_minor "
-    "monthly_enabled milestones_minor status".split()
+    "monthly_enabled milestones_minor status call_to_action show_donor_count show_percent "
+    "hide_figures_below_percent default_preset_minor monthly_presets_minor "
+    "monthly_default_minor preset_impacts".split()
 )
 
 
@@ -51,6 +53,7 @@ def create_from(site: Site, form: GoalForm) -> Goal | None:
     except SettingsError as error:
         form.show_rule_errors(error)
         return None
+    form.display_settings().apply_to(goal)
     audit.record("goal.create", f"goal:{goal.id}", **_snapshot(goal))
     return goal
 
@@ -63,6 +66,7 @@ def update_from(goal: Goal, form: GoalForm) -> bool:
     except SettingsError as error:
         form.show_rule_errors(error)
         return False
+    form.display_settings().apply_to(goal)
     after = _snapshot(goal)
     changes = {k: {"before": before[k], "after": after[k]} for k in after if before[k] != after[k]}
     if changes:
