@@ -21,6 +21,7 @@ from donate.goal_view import PublicGoal
 from donate.widget.assets import csp_hash, inline_asset
 from donate.widget.display import GoalDisplay, describe_goal
 from donate.widget.reading import Supporter
+from donate.widget.settings import WidgetSettings
 
 VARIANTS = ("full", "bar", "button")
 FREQUENCIES = ("once", "monthly")
@@ -141,8 +142,12 @@ def render_frame(
     colour: str,
     thanks: bool = False,
     form: FormState | None = None,
+    settings: WidgetSettings | None = None,
 ) -> RenderedDocument:
-    """The document inside the iframe: full widget with its form, bar only, or a button."""
+    """The document inside the iframe: full widget with its form, bar only, or a button.
+
+    `settings` replaces the goal's saved display settings (the designer's preview).
+    """
     if variant not in VARIANTS:
         raise ValueError(f"Unknown widget variant {variant!r}.")
     return _render(
@@ -152,6 +157,7 @@ def render_frame(
         colour=colour,
         thanks=thanks,
         form=form or FormState(),
+        settings=settings or WidgetSettings.from_goal(public_goal.goal),
     )
 
 
