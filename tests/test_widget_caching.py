@@ -73,14 +73,14 @@ def test_different_languages_get_different_etags(client, db_session):
 def test_a_new_gift_shows_at_once_and_changes_the_etag(client, db_session):
     goal = make_goal(slug="fresh")
     before = client.get("/w/fresh?locale=en")
-    assert "$0 raised of $5,000" in page_text(before.data)
+    assert "$0 of $5,000" in page_text(before.data)
     make_offline_gift(goal, 12_300)
     after = client.get("/w/fresh?locale=en", headers={"If-None-Match": before.headers["ETag"]})
     assert after.status_code == 200
-    assert "$123 raised of $5,000" in page_text(after.data)
+    assert "$123 of $5,000" in page_text(after.data)
     assert after.headers["ETag"] != before.headers["ETag"]
-    for url in ("/w/fresh/progress.svg?locale=en", "/g/fresh?locale=en"):
-        assert "$123 raised of $5,000" in page_text(client.get(url).data)
+    assert "$123 raised of $5,000" in page_text(client.get("/w/fresh/progress.svg?locale=en").data)
+    assert "$123 of $5,000" in page_text(client.get("/g/fresh?locale=en").data)
 
 
 def test_a_view_reads_one_row_and_the_goal_page_one_more(app, client, db_session):
@@ -287,7 +287,7 @@ def test_regional_forms_that_change_numbers_are_served(client, db_session):
     make_offline_gift(goal, 1_234_500)
     swiss = page_text(client.get("/w/regional?locale=de-CH").data)
     indian = page_text(client.get("/w/regional?locale=en-IN").data)
-    assert "$ 12'345 von $ 1234567 gesammelt" in swiss
+    assert "$ 12'345 von $ 1234567" in swiss
     assert "of $12,34,567" in indian
 
 

@@ -55,6 +55,7 @@
   var amount = fields.amount, error = doc.getElementById("amount-error");
   var presets = form.querySelectorAll("input[name=amount_minor]");
   var exponent = +data.exp, step = +data.step, minimum = +data.min, maximum = +data.max;
+  var parsed = 0, raised = +data.raised, target = +data.target;
 
   function groupsValid(groups) {
     // "1,000,000" or, where the locale groups so, "10,00,000"; never "0.500" or "1,00".
@@ -111,6 +112,7 @@
     if (value % step) return "step";
     if (value < minimum) return "min";
     if (value > maximum) return "max";
+    parsed = value;
     return "";
   }
 
@@ -120,14 +122,100 @@
     amount.removeAttribute("aria-invalid");
   }
 
+  var problem = doc.getElementById("give-error"), button = form.querySelector("button");
+  var gift = doc.getElementById("gift"), preview = doc.getElementById("preview");
+  var impact = doc.getElementById("impact");
+
+  function digits(number) {
+    // Grouped as the server's sample amount showed: sizes, separator, from how many digits.
+    var text = String(number), out = "", size = +data.fg1;
+    if (size && text.length >= +data.fmin) {
+      while (text.length > size) {
+        out = data.fgrp + text.slice(-size) + out;
+        text = text.slice(0, -size);
+        size = +data.fg2;
+      }
+    }
+    return text + out;
+  }
+
+  // An integer amount in minor units as money.format_amount(compact=True) writes it.
+  function formatMinor(minor) {
+    var unit = Math.pow(10, exponent), fraction = minor % unit;
+    return data.fmt.replace("#", digits(Math.floor(minor / unit)) +
+      (fraction ? data.fdec + String(unit + fraction).slice(1) : ""));
+  }
+
+  function percentOf(minor) {
+    // As money.format_progress: floored, and "<1%" for a start too small for one percent.
+    var percent = Math.floor(minor * 100 / target);
+    return percent ? data.pct.replace("#", digits(percent)) : "<" + data.pct.replace("#", "1");
+  }
+
+  function checked() {
+    return form.querySelector("input[name=amount_minor]:checked");
+  }
+
+  function monthly() {
+    var radio = form.querySelector("input[name=frequency]:checked");
+    return !!radio && radio.value === "monthly";
+  }
+
+  function update() {
+    // The button, the impact line, the bar's second segment and where the gift takes us.
+    var typed = amount.value.trim(), radio = checked(), text = "";
+    var minor = typed ? (check(typed) ? 0 : parsed) : radio ? +radio.value : 0;
+    var after = raised + minor;
+    impact.textContent = !typed && radio && radio.dataset.impact || "";
+    impact.hidden = !impact.textContent;
+    button.textContent = minor
+      ? data[monthly() ? "tMonthly" : "tOnce"].replace("{a}", formatMinor(minor)) : data.tGive;
+    if (minor && !data.showpct) {
+      text = data.tSum.replace("{a}", formatMinor(after));
+    } else if (minor) {
+      var passed = data.ms.split(" ").filter(function (m) {
+        return m && raised < +m && +m <= after;
+      }).pop();
+      text = (raised < target && target <= after ? data.tGoal
+        : passed ? data.tPast.replace("{m}", formatMinor(+passed)) : data.tTo)
+        .replace("{p}", percentOf(after));
+    }
+    if (preview.textContent !== text) preview.textContent = text;
+    if (gift) {
+      var base = Math.min(Math.floor(raised * 100 / target), 100);
+      gift.style.width = Math.max(0, Math.min(after, target) * 100 / target - base) + "%";
+    }
+  }
+
+  function swap() {
+    // Monthly gifts may have presets and a default of their own.
+    var wanted = monthly() ? "monthly" : "once", sets = form.querySelectorAll(".presets");
+    var radio = checked(), before = monthly() ? data.do : data.dm;
+    var pick = !amount.value.trim() && (sets.length > 1 || !radio || radio.value === before);
+    if (sets.length > 1) {
+      sets.forEach(function (set) {
+        set.hidden = set.dataset.freq !== wanted;
+        set.querySelectorAll("input").forEach(function (input) { input.disabled = set.hidden; });
+      });
+    }
+    if (pick) {
+      var value = monthly() ? data.dm : data.do;
+      presets.forEach(function (input) { input.checked = !input.disabled && input.value === value; });
+    }
+    update();
+  }
+
   amount.addEventListener("input", function () {
     if (amount.value) presets.forEach(function (radio) { radio.checked = false; });
     clear();
+    update();
   });
   presets.forEach(function (radio) {
-    radio.addEventListener("change", function () { amount.value = ""; clear(); });
+    radio.addEventListener("change", function () { amount.value = ""; clear(); update(); });
   });
-  var problem = doc.getElementById("give-error"), button = form.querySelector("button");
+  form.querySelectorAll("input[name=frequency]").forEach(function (radio) {
+    radio.addEventListener("change", swap);
+  });
 
   function say(element, text) {
     element.textContent = text;

@@ -19,6 +19,7 @@ from markupsafe import Markup
 from donate import money
 from donate.goal_view import PublicGoal
 from donate.widget.assets import csp_hash, inline_asset
+from donate.widget.card import Card, describe_card
 from donate.widget.display import GoalDisplay, describe_goal
 from donate.widget.reading import Supporter
 from donate.widget.settings import WidgetSettings
@@ -86,9 +87,13 @@ class FormState:
         )
 
 
-def _dynamic_style(colour: str, display: GoalDisplay) -> str:
-    """The per-goal part of the CSS: accent colour, bar width, milestone positions."""
-    rules = [f":root{{--accent:{colour}}}", f".fill{{width:{display.bar_percent}%}}"]
+def _dynamic_style(colour: str, display: GoalDisplay, card: Card) -> str:
+    """The per-goal part of the CSS: accent colour, bar width, gift preview, milestone positions."""
+    rules = [
+        f":root{{--accent:{colour}}}",
+        f".fill{{width:{display.bar_percent}%}}",
+        f".gift{{left:{display.bar_percent}%;width:{card.gift_percent:g}%}}",
+    ]
     rules += [
         f".m{index}{{left:{milestone.position:g}%}}"
         for index, milestone in enumerate(display.milestones, start=1)
@@ -102,16 +107,33 @@ def _render(
     *,
     locale: str,
     colour: str,
+    form: FormState,
+    settings: WidgetSettings | None = None,
     extra_styles: Sequence[str] = (),
     **context: Any,
 ) -> RenderedDocument:
+    settings = settings or WidgetSettings.from_goal(public_goal.goal)
     with force_locale(locale):
         display = describe_goal(public_goal, locale)
-        styles = [inline_asset("widget.css").text, *extra_styles, _dynamic_style(colour, display)]
+        card = describe_card(
+            public_goal,
+            display,
+            settings,
+            frequency=form.frequency,
+            chosen_minor=None if form.amount else form.amount_minor,
+            typed=bool(form.amount),
+        )
+        styles = [
+            inline_asset("widget.css").text,
+            *extra_styles,
+            _dynamic_style(colour, display, card),
+        ]
         script = inline_asset("widget.js")
         html = render_template(
             template,
             d=display,
+            c=card,
+            form=form,
             styles=[Markup(style) for style in styles],
             script=Markup(script.text),
             origins=" ".join(public_goal.goal.site.allowed_origins or []),
@@ -146,7 +168,7 @@ def render_frame(
 ) -> RenderedDocument:
     """The document inside the iframe: full widget with its form, bar only, or a button.
 
-    `settings` replaces the goal's saved display settings (the designer's preview).
+    `settings` replaces the goal's saved display settings (the designer's unsaved preview).
     """
     if variant not in VARIANTS:
         raise ValueError(f"Unknown widget variant {variant!r}.")
@@ -157,7 +179,7 @@ def render_frame(
         colour=colour,
         thanks=thanks,
         form=form or FormState(),
-        settings=settings or WidgetSettings.from_goal(public_goal.goal),
+        settings=settings,
     )
 
 
