@@ -229,7 +229,7 @@ def test_the_snippets_carry_the_chosen_look(app):
     button = {s.key: s.code for s in snippets(demo, base, Look("button"))}  # type: ignore[arg-type]
     assert 'data-goal="local-news" data-variant="button"></script>' in button["script"]
     assert (
-        '/w/local-news?variant=button" title="Keep local news free to read" height="200"'
+        '/w/local-news?variant=button" title="Keep local news free to read" height="320"'
         in (button["iframe"])
     )
     # The default look is exactly the README's (tests/test_admin_goals.py compares those).

@@ -26,7 +26,7 @@ class Snippet:
 # widget at 320, 390 and 1280 px wide (tests/browser/test_snippets_in_browser.py measures them).
 FULL_FRAME_HEIGHT = 600
 BAR_FRAME_HEIGHT = 180
-BUTTON_FRAME_HEIGHT = 200
+BUTTON_FRAME_HEIGHT = 320
 FRAME_HEIGHTS = {"full": FULL_FRAME_HEIGHT, "bar": BAR_FRAME_HEIGHT, "button": BUTTON_FRAME_HEIGHT}
 
 
