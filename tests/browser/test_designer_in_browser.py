@@ -99,6 +99,10 @@ def test_choices_change_the_three_previews_and_the_code(live_server, pages, arti
         ".scrollHeight) < 4)"
     )
     page.screenshot(path=artifacts("designer-1280.png"), full_page=True)
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
     for index, width in enumerate(WIDTHS):
         frames.nth(index).screenshot(path=artifacts(f"designer-preview-{width}.png"))
 
