@@ -94,6 +94,10 @@ def test_unsaved_choices_show_in_the_preview_and_nowhere_else(client, dashboard)
         client.get(preview_path(d, german)).data
     )
 
+    # The text is the owner's words, shown as text, never as markup.
+    marked = client.get(preview_path(d, "?cta=<b>Bold</b> move"))
+    assert b"&lt;b&gt;Bold&lt;/b&gt; move" in marked.data and b"<b>Bold" not in marked.data
+
     # Nothing was saved, and the public widget never takes texts from its URL.
     assert reload(d.goal_a).call_to_action == {}
     public = page_text(client.get(f"/w/{d.goal_a.slug}?cta={CTA}&show_donor_count=0").data)
