@@ -222,7 +222,7 @@ def test_the_snippets_carry_the_chosen_look(app):
     )
     assert codes["iframe"] == (
         '<iframe src="https://give.example.org/w/local-news?variant=bar&color=green&locale=de" '
-        'title="Keep local news free to read" height="180" width="100%" style="border:0" '
+        'title="Keep local news free to read" height="270" width="100%" style="border:0" '
         'loading="lazy"></iframe>'
     )
     assert "/w/local-news?variant=bar&color=green&locale=de" in codes["bar"]

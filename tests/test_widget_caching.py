@@ -211,9 +211,24 @@ def test_widget_document_with_its_css_and_js_is_within_budget(client, db_session
         description="Words " * 300,
     )
     make_offline_gift(goal, 42_000)
+    # Every display setting at its longest: the card's texts travel in the frame too.
+    goal.call_to_action = {
+        "": "Support our city hall investigation " * 3,
+        "de": "Unterstützen " * 9,
+    }
+    goal.default_preset_minor = 2_500
+    goal.monthly_presets_minor = [300, 500, 1_000, 2_000, 3_000, 5_000]
+    goal.monthly_default_minor = 1_000
+    goal.preset_impacts = {
+        f"{frequency}:{amount}": "pays for one more public records request to city hall, " * 2
+        for frequency, amounts in (("once", goal.presets_minor), ("monthly", [300, 500, 1_000]))
+        for amount in amounts
+    }
+    db.session.flush()
     for url in ("/w/budget?locale=de", "/w/budget?locale=fr&thanks=1", "/w/budget?variant=bar"):
         body = client.get(url).data
-        assert len(gzip.compress(body, 9)) <= WIDGET_BUDGET, (url, len(gzip.compress(body, 9)))
+        size = len(gzip.compress(body, 9))
+        assert size <= WIDGET_BUDGET, (url, size)
 
 
 def test_render_cache_keeps_only_the_most_recently_used_entries():

@@ -178,6 +178,7 @@ _FIELD_NAMES = (
 
 
 def _amount(field: Any, currency: str, locale: str) -> int | None:
+    """One typed amount, or None with the problem noted beside its field."""
     text = (field.data or "").strip()
     if not text:
         return None
@@ -189,6 +190,7 @@ def _amount(field: Any, currency: str, locale: str) -> int | None:
 
 
 def _amounts(field: Any, currency: str, locale: str) -> list[int]:
+    """One amount per line (or separated by semicolons), each problem noted on the field."""
     amounts = []
     for piece in re.split(r"[\n;]+", field.data or ""):
         if not piece.strip():

@@ -24,8 +24,8 @@ class Snippet:
 
 # Heights for frames placed without our script, which cannot size themselves: they fit the
 # widget at 320, 390 and 1280 px wide (tests/browser/test_snippets_in_browser.py measures them).
-FULL_FRAME_HEIGHT = 600
-BAR_FRAME_HEIGHT = 180
+FULL_FRAME_HEIGHT = 720
+BAR_FRAME_HEIGHT = 270
 BUTTON_FRAME_HEIGHT = 320
 FRAME_HEIGHTS = {"full": FULL_FRAME_HEIGHT, "bar": BAR_FRAME_HEIGHT, "button": BUTTON_FRAME_HEIGHT}
 

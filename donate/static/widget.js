@@ -183,7 +183,7 @@
     if (preview.textContent !== text) preview.textContent = text;
     if (gift) {
       var base = Math.min(Math.floor(raised * 100 / target), 100);
-      gift.style.width = Math.max(0, Math.min(after, target) * 100 / target - base) + "%";
+      gift.style.width = minor ? Math.max(0, Math.min(after, target) * 100 / target - base) + "%" : 0;
     }
   }
 

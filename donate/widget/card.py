@@ -115,6 +115,7 @@ def _choices(
     code: str,
     locale: str,
 ) -> tuple[PresetChoice, ...]:
+    """One frequency's preset radios, with the chosen one checked and its impact line."""
     return tuple(
         PresetChoice(
             amount_minor=value,
@@ -227,7 +228,9 @@ def describe_card(
         )
         if chosen_minor
         else "",
-        gift_percent=round(max(0, fills * 100 / goal.target_minor - display.bar_percent), 2),
+        gift_percent=round(max(0, fills * 100 / goal.target_minor - display.bar_percent), 2)
+        if chosen_minor
+        else 0,
         show_percent=show_percent,
         raised_minor=goal.raised_minor,
         target_minor=goal.target_minor,

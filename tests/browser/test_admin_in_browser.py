@@ -82,7 +82,7 @@ def test_sign_in_create_a_goal_and_embed_it_on_another_origin(
     reader.goto(article_site.publish("/2026/school-board", snippet))
     reader.wait_for_function(READY, arg=1)
     (frame,) = widget_frames(reader)
-    assert frame.inner_text("h1") == "Cover the school board"
+    assert frame.inner_text("h1") == "Support Cover the school board"
     assert frame.query_selector("button[type=submit]") is not None
     reader.screenshot(path=artifacts("dashboard-embedded-article.png"), full_page=True)
 

@@ -26,7 +26,7 @@ def test_a_preset_and_give_land_on_checkout_and_return_thanked(
     page.goto(article)
     page.wait_for_function(READY, arg=1)
     frame = widget_frames(page)[0]
-    assert "$100 raised" in frame.inner_text(".figures")
+    assert "$100 of" in frame.inner_text(".raised")
 
     frame.click("text=$25")
     frame.click("button[type=submit]")
@@ -41,7 +41,7 @@ def test_a_preset_and_give_land_on_checkout_and_return_thanked(
     page.wait_for_function(READY, arg=1)
     frame = widget_frames(page)[0]
     assert frame.inner_text(".thanks") == "Thank you for your gift!"
-    assert "$125 raised" in frame.inner_text(".figures")
+    assert "$125 of" in frame.inner_text(".raised")
 
 
 LONG_ARTICLE = "<p>" + "Paragraph of the article. " * 40 + "</p>"
