@@ -253,7 +253,8 @@ def test_the_embed_page_offers_every_snippet_with_copy_buttons_and_a_preview(
     ):
         assert expected in text, expected
     assert text.count('class="copy"') == 5
-    assert f'<iframe class="preview-full" src="{base}/w/{slug}"' in text
+    preview = f"/admin/sites/{d.site_a.id}/goals/{d.goal_a.id}/preview?origin="
+    assert text.count(f'src="{preview}') == 3  # the designer's previews at 320, 390 and 720 px
     assert "frame-src 'self' http://127.0.0.1:5000" in page.headers["Content-Security-Policy"]
 
 

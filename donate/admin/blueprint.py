@@ -42,7 +42,7 @@ def _configure_login(state: Any) -> None:
 def _take_site_id(_endpoint: str | None, values: dict[str, Any] | None) -> None:
     # Views never see site_id: the membership check below turns it into g.site or a 404.
     # Everything is reset, as g can outlive one request where an app context is shared.
-    g.site = g.role = None
+    g.site = g.role = g.preview_policy = None
     g.site_id = values.pop("site_id", None) if values else None
 
 
@@ -96,8 +96,10 @@ def dashboard_policy() -> str:
 
 @admin.after_request
 def _private_and_unframed(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = dashboard_policy()
-    response.headers["X-Frame-Options"] = "DENY"
+    # The designer's widget preview is framed by the dashboard itself, under the widget's policy.
+    preview_policy = g.get("preview_policy")
+    response.headers["Content-Security-Policy"] = preview_policy or dashboard_policy()
+    response.headers["X-Frame-Options"] = "SAMEORIGIN" if preview_policy else "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
     # Reset and invitation tokens travel in URLs; they must not leak to other sites.
     response.headers["Referrer-Policy"] = "no-referrer"

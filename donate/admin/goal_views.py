@@ -1,13 +1,12 @@
-"""Dashboard pages for goals: create, edit, pause or close, the chart, and the embed codes."""
+"""Dashboard pages for goals: create, edit, pause or close, and the chart."""
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 
 from donate.admin import goal_changes, reports, scoping
 from donate.admin.blueprint import admin
 from donate.admin.charts import daily_chart
-from donate.admin.embed import snippets
 from donate.admin.forms import GoalForm, GoalStatusForm
 from donate.admin.scoping import current_site, requires
 from donate.admin.views import Page
@@ -86,16 +85,3 @@ def goal_status(goal_id: int) -> Page:
         db.session.commit()
         flash(f"The goal is now {goal.status.value}.", "info")
     return redirect(url_for("admin.show_goal", goal_id=goal.id))
-
-
-@admin.get("/sites/<int:site_id>/goals/<int:goal_id>/embed")
-def embed(goal_id: int) -> Page:
-    """The codes to paste into articles, each with a copy button and a live preview."""
-    goal = scoping.goal_or_404(goal_id)
-    public_url = current_app.config["PUBLIC_URL"].rstrip("/")
-    return render_template(
-        "admin/embed.html",
-        goal=goal,
-        snippets=snippets(goal, public_url),
-        public_url=public_url,
-    )

@@ -73,7 +73,7 @@ def test_sign_in_create_a_goal_and_embed_it_on_another_origin(
         f'<a href="{live_server.url}/g/school-board">Give to Cover the school board</a></div>\n'
         f'<script async src="{live_server.url}/embed.js" data-goal="school-board"></script>'
     )
-    preview = page.frame_locator("iframe.preview-full")
+    preview = page.frame_locator("iframe.designer-preview").first
     assert "Cover the school board" in preview.locator("h1").inner_text()
     page.screenshot(path=artifacts("dashboard-embed.png"), full_page=True)
 

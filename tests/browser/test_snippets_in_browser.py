@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from donate.admin.embed import snippets
+from donate.admin.embed import Look, snippets
 from donate.extensions import db
 from tests.browser.embedding import READY, embed, widget_frames
 from tests.factories import make_goal, make_site
@@ -42,12 +42,14 @@ def test_frame_snippets_show_the_whole_widget_without_the_script(
     )
     db.session.commit()
     codes = _codes(goal, live_server.url)
-    url = article_site.publish(f"/frames-{width}", codes["iframe"] + codes["bar"])
+    # The designer's button variant, as its frame snippet gives it.
+    button = snippets(goal, live_server.url, Look("button"))[1].code
+    url = article_site.publish(f"/frames-{width}", codes["iframe"] + codes["bar"] + button)
     page = pages.open(width=width)
     page.goto(url)
     frames = page.query_selector_all("iframe")
-    assert len(frames) == 2
-    for handle, selector in zip(frames, ("#give", ".bar"), strict=True):
+    assert len(frames) == 3
+    for handle, selector in zip(frames, ("#give", ".bar", "a.button"), strict=True):
         frame = handle.content_frame()
         frame.wait_for_selector(selector)
         height = int(handle.get_attribute("height"))
