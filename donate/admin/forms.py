@@ -33,7 +33,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from donate import money
+from donate import fee_cover, money
 from donate.accounts import AccountError, check_password_strength, normalise_email
 from donate.admin import local_time
 from donate.goals import GoalSettings, SettingsError, SiteSettings, goal_rule_errors
@@ -256,6 +256,8 @@ class GoalForm(RuleErrors, FlaskForm):
         "minimum_minor": "minimum",
         "maximum_minor": "maximum",
         "milestones_minor": "milestones",
+        "fee_cover_basis_points": "fee_percent",
+        "fee_cover_fixed_minor": "fee_fixed",
     }
 
     title = StringField("Title", validators=[DataRequired("Give the goal a title.")])
@@ -271,6 +273,11 @@ class GoalForm(RuleErrors, FlaskForm):
     minimum = StringField("Smallest gift", description="Stripe's minimum when left empty.")
     maximum = StringField("Largest gift", description="No limit when left empty.")
     monthly = BooleanField("Offer monthly giving")
+    cover_fees = BooleanField("Offer donors to cover the fees")
+    fee_percent = StringField(
+        "Fee percentage", description="Of the whole payment, e.g. 2.9 for 2.9 %; 0 to 50."
+    )
+    fee_fixed = StringField("Fixed fee", description="Per payment, in the goal's currency.")
     starts_at = DateTimeLocalField("Starts", format=_LOCAL_INPUT, validators=[Optional()])
     ends_at = DateTimeLocalField("Deadline", format=_LOCAL_INPUT, validators=[Optional()])
     milestones = TextAreaField("Milestones", description="One amount per line.")
@@ -316,6 +323,9 @@ class GoalForm(RuleErrors, FlaskForm):
             "ends_at": _in_zone(goal.ends_at, site.time_zone),
             "milestones": "\n".join(shown(m) for m in goal.milestones_minor or []),
             "status": goal.status.value,
+            "cover_fees": goal.fee_cover_enabled,
+            "fee_percent": fee_cover.percent_text(goal.fee_cover_basis_points),
+            "fee_fixed": shown(goal.fee_cover_fixed_minor),
         }
 
     def validate(self, extra_validators: Any = None) -> bool:
@@ -339,12 +349,26 @@ class GoalForm(RuleErrors, FlaskForm):
             ends_at=_with_zone(self.ends_at.data, zone),
             milestones_minor=_parse_list(self.milestones, code, locale),
             status=GoalStatus(self.status.data),
+            fee_cover_enabled=bool(self.cover_fees.data),
+            fee_cover_basis_points=self._fee_percent(),
+            fee_cover_fixed_minor=_parse(self.fee_fixed, code, locale) or 0,
         )
         if not fields_valid or any(field.errors for field in self):
             self._add_rule_errors(settings)
             return False
         self._settings = settings
         return True
+
+    def _fee_percent(self) -> int:
+        """The fee percentage as basis points; empty is 0, a bad entry says why beside it."""
+        text = (self.fee_percent.data or "").strip()
+        if not text:
+            return 0
+        try:
+            return fee_cover.parse_percent(text)
+        except ValueError as error:
+            self.fee_percent.errors.append(str(error))
+            return 0
 
     # Rules about a field that also read these: skipped when those could not be read, since the
     # value in their place is a stand-in and the message would be wrong.

@@ -12,7 +12,8 @@ from donate.models import Goal, GoalStatus, Site
 
 _AUDITED = tuple(
     "slug title currency target_minor presets_minor minimum_minor maximum_minor "
-    "monthly_enabled milestones_minor status".split()
+    "monthly_enabled milestones_minor status fee_cover_enabled fee_cover_basis_points "
+    "fee_cover_fixed_minor".split()
 )
 
 
@@ -41,6 +42,9 @@ def settings_of(goal: Goal) -> GoalSettings:
         ends_at=goal.ends_at,
         milestones_minor=list(goal.milestones_minor or []),
         status=goal.status,
+        fee_cover_enabled=goal.fee_cover_enabled,
+        fee_cover_basis_points=goal.fee_cover_basis_points,
+        fee_cover_fixed_minor=goal.fee_cover_fixed_minor,
     )
 
 
