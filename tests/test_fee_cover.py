@@ -334,3 +334,42 @@ def test_the_csv_and_the_article_report_show_the_fee_cover_apart(client):
     assert "Of which fee cover" in page.text and "$0.91" in page.text
     detail = client.get(f"/admin/sites/{site.id}/donations/{donation.id}")
     assert "Added to cover fees" in detail.text
+
+
+# --- the widget -----------------------------------------------------------------------------
+
+
+def test_the_frame_offers_the_fee_cover_within_its_budget(client):
+    import gzip
+
+    from tests.test_widget_caching import WIDGET_BUDGET
+
+    goal = _fee_goal(
+        slug="budget-fees",
+        title="A long fundraiser title that takes up most of the line in a sidebar " * 2,
+        presets_minor=[500, 1_000, 2_500, 5_000, 10_000, 25_000],
+        milestones_minor=[100_000, 200_000, 300_000, 400_000],
+        description="Words " * 300,
+    )
+    for locale, label in (("en", "Add about $0.46 to help cover fees"), ("de", "Etwa 0,46")):
+        body = client.get(f"/w/{goal.slug}?locale={locale}").get_data(as_text=True)
+        assert 'name="cover_fees"' in body
+        assert label in body.replace('<span class="fee-amt">', "").replace("</span>", "")
+        assert len(gzip.compress(body.encode(), 9)) <= WIDGET_BUDGET
+    goal.fee_cover_enabled = False
+    db.session.commit()
+    assert 'name="cover_fees"' not in client.get(f"/w/{goal.slug}?locale=fr").text
+
+
+def test_the_server_ignores_a_fee_cover_when_the_goal_offers_none(client, db_session):
+    from donate.goal_view import find_public_goal
+    from donate.payments.checkout import read_gift
+
+    goal = _fee_goal(fee_cover_enabled=False, fee_cover_basis_points=0, fee_cover_fixed_minor=0)
+    public_goal = find_public_goal(goal.slug)
+    assert public_goal is not None
+    gift = read_gift(public_goal, {"amount_minor": "2500", "cover_fees": "1"}, "en")
+    assert (gift.amount_minor, gift.fee_cover_minor) == (2_500, 0)
+    goal.fee_cover_enabled, goal.fee_cover_basis_points = True, 290
+    gift = read_gift(public_goal, {"amount_minor": "2500", "cover_fees": "1"}, "en")
+    assert (gift.amount_minor, gift.fee_cover_minor) == (2_500, 75)  # ceil(2500 / 0.971) - 2500
