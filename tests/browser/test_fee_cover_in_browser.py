@@ -94,3 +94,7 @@ def test_the_offer_is_axe_clean_and_translated(live_server, pages, fee_goal):
         assert _axe_violations(page) is None, locale
     page.check("input[name=cover_fees]")
     assert _axe_violations(page) is None
+    goal_page = pages.open(width=1280)
+    goal_page.goto(f"{live_server.url}/g/fee-cover")
+    assert goal_page.inner_text("#fee-cover") == "Add about €0.61 to help cover fees"
+    assert _axe_violations(goal_page) is None
