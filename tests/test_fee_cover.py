@@ -373,3 +373,15 @@ def test_the_server_ignores_a_fee_cover_when_the_goal_offers_none(client, db_ses
     goal.fee_cover_enabled, goal.fee_cover_basis_points = True, 290
     gift = read_gift(public_goal, {"amount_minor": "2500", "cover_fees": "1"}, "en")
     assert (gift.amount_minor, gift.fee_cover_minor) == (2_500, 75)  # ceil(2500 / 0.971) - 2500
+
+
+@pytest.mark.parametrize("fixed", ["", "0", "0,00"])
+def test_a_zero_or_empty_fixed_part_is_none(client, german_editor, fixed):
+    site, editor = german_editor
+    sign_in_as(client, editor)
+    response = post_form(client, f"/admin/sites/{site.id}/goals/new", _goal_form(fee_fixed=fixed))
+    assert response.status_code == 302, response.text
+    goal = db.session.execute(sa.select(Goal)).scalar_one()
+    assert (goal.fee_cover_basis_points, goal.fee_cover_fixed_minor) == (290, 0)
+    page = client.get(f"/admin/sites/{site.id}/goals/{goal.id}/edit")
+    assert 'name="fee_fixed" type="text" value=""' in page.text

@@ -325,7 +325,7 @@ class GoalForm(RuleErrors, FlaskForm):
             "status": goal.status.value,
             "cover_fees": goal.fee_cover_enabled,
             "fee_percent": fee_cover.percent_text(goal.fee_cover_basis_points),
-            "fee_fixed": shown(goal.fee_cover_fixed_minor),
+            "fee_fixed": shown(goal.fee_cover_fixed_minor or None),
         }
 
     def validate(self, extra_validators: Any = None) -> bool:
@@ -351,7 +351,7 @@ class GoalForm(RuleErrors, FlaskForm):
             status=GoalStatus(self.status.data),
             fee_cover_enabled=bool(self.cover_fees.data),
             fee_cover_basis_points=self._fee_percent(),
-            fee_cover_fixed_minor=_parse(self.fee_fixed, code, locale) or 0,
+            fee_cover_fixed_minor=self._fee_fixed(code, locale),
         )
         if not fields_valid or any(field.errors for field in self):
             self._add_rule_errors(settings)
@@ -369,6 +369,12 @@ class GoalForm(RuleErrors, FlaskForm):
         except ValueError as error:
             self.fee_percent.errors.append(str(error))
             return 0
+
+    def _fee_fixed(self, code: str, locale: str) -> int:
+        """The fixed fee in minor units; empty or zero ("0", "0,00") is none."""
+        if re.fullmatch(r"\s*0*(?:[.,]0*)?\s*", self.fee_fixed.data or ""):
+            return 0
+        return _parse(self.fee_fixed, code, locale) or 0
 
     # Rules about a field that also read these: skipped when those could not be read, since the
     # value in their place is a stand-in and the message would be wrong.
