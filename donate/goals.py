@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from babel import Locale, UnknownLocaleError
 
-from donate import money
+from donate import fee_cover, money
 from donate.extensions import db
 from donate.models import Donation, Goal, GoalStatus, Site
 from donate.origins import OriginError, normalise_origins
@@ -103,6 +103,9 @@ class GoalSettings:
     ends_at: datetime | None = None
     milestones_minor: list[int] = field(default_factory=list)
     status: GoalStatus = GoalStatus.ACTIVE
+    fee_cover_enabled: bool = False
+    fee_cover_basis_points: int = 0
+    fee_cover_fixed_minor: int = 0
 
 
 def _checked_goal(settings: GoalSettings, *, goal_id: int | None, locale: str) -> dict[str, object]:
@@ -181,6 +184,14 @@ def _checked_goal(settings: GoalSettings, *, goal_id: int | None, locale: str) -
             errors[name] = "Give dates with their time zone."
         elif moment is not None and not (EARLIEST_DATE <= moment.year <= LATEST_DATE):
             errors[name] = f"Choose a date between {EARLIEST_DATE} and {LATEST_DATE}."
+    errors.update(
+        fee_cover.rule_errors(
+            enabled=settings.fee_cover_enabled,
+            basis_points=settings.fee_cover_basis_points,
+            fixed_minor=settings.fee_cover_fixed_minor,
+            currency=code,
+        )
+    )
     if errors:
         raise SettingsError(errors)
     return {
@@ -197,6 +208,9 @@ def _checked_goal(settings: GoalSettings, *, goal_id: int | None, locale: str) -
         "ends_at": settings.ends_at,
         "milestones_minor": milestones,
         "status": GoalStatus(settings.status),
+        "fee_cover_enabled": settings.fee_cover_enabled,
+        "fee_cover_basis_points": settings.fee_cover_basis_points,
+        "fee_cover_fixed_minor": settings.fee_cover_fixed_minor,
     }
 
 

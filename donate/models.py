@@ -235,6 +235,11 @@ class Goal(Model):
     minimum_minor: Mapped[int] = mapped_column(Money)
     maximum_minor: Mapped[int | None] = mapped_column(Money)
     monthly_enabled: Mapped[bool] = mapped_column(default=False)
+    # Cover the fees: the owner's rule, a percentage in hundredths of a percent plus a fixed part
+    # in the goal's currency, from which donate.fee_cover grosses up the offer to a donor.
+    fee_cover_enabled: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    fee_cover_basis_points: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    fee_cover_fixed_minor: Mapped[int] = mapped_column(Money, default=0, server_default="0")
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     milestones_minor: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
@@ -281,6 +286,11 @@ class Goal(Model):
         sa.CheckConstraint("donation_count >= 0", name="donation_count_not_negative"),
         sa.CheckConstraint("donor_count >= 0", name="donor_count_not_negative"),
         sa.CheckConstraint("length(currency) = 3", name="currency_code"),
+        sa.CheckConstraint(
+            "fee_cover_basis_points >= 0 AND fee_cover_basis_points <= 5000",
+            name="fee_cover_basis_points_range",
+        ),
+        sa.CheckConstraint("fee_cover_fixed_minor >= 0", name="fee_cover_fixed_not_negative"),
     )
 
     @property
@@ -302,6 +312,8 @@ class Subscription(Model):
         str_enum(SubscriptionStatus, "subscription_status"), default=SubscriptionStatus.INCOMPLETE
     )
     amount_minor: Mapped[int] = mapped_column(Money)
+    # The part of each instalment that covers fees (a second, recurring line item).
+    fee_cover_minor: Mapped[int] = mapped_column(Money, default=0, server_default="0")
     currency: Mapped[str] = mapped_column(sa.String(3))
     cancel_at_period_end: Mapped[bool] = mapped_column(default=False)
     current_period_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -309,7 +321,13 @@ class Subscription(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    __table_args__ = (sa.CheckConstraint("amount_minor > 0", name="amount_positive"),)
+    __table_args__ = (
+        sa.CheckConstraint("amount_minor > 0", name="amount_positive"),
+        sa.CheckConstraint(
+            "fee_cover_minor >= 0 AND fee_cover_minor <= amount_minor",
+            name="fee_cover_within_amount",
+        ),
+    )
 
 
 class Donation(Model):
@@ -323,6 +341,9 @@ class Donation(Model):
         sa.ForeignKey("subscriptions.id", ondelete="SET NULL"), index=True
     )
     amount_minor: Mapped[int] = mapped_column(Money)
+    # Of amount_minor, what the donor added to cover fees: a record of the offer they took, kept
+    # as it was when refunds or disputes take money off (those reduce kept_minor only).
+    fee_cover_minor: Mapped[int] = mapped_column(Money, default=0, server_default="0")
     currency: Mapped[str] = mapped_column(sa.String(3))
     kind: Mapped[DonationKind] = mapped_column(str_enum(DonationKind, "donation_kind"))
     state: Mapped[DonationState] = mapped_column(
@@ -365,6 +386,10 @@ class Donation(Model):
         sa.CheckConstraint("disputed_minor >= 0", name="disputed_not_negative"),
         sa.CheckConstraint(
             "refunded_minor + disputed_minor <= amount_minor", name="deductions_within_amount"
+        ),
+        sa.CheckConstraint(
+            "fee_cover_minor >= 0 AND fee_cover_minor <= amount_minor",
+            name="fee_cover_within_amount",
         ),
         sa.CheckConstraint("length(currency) = 3", name="currency_code"),
         sa.Index("ix_donations_goal_state", "goal_id", "state"),

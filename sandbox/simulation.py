@@ -253,6 +253,20 @@ def _line_items(
         items.append(item)
     if len({item["currency"] for item in items}) > 1:
         raise invalid("line_items", "All line items must use the same currency.")
+    intervals = {
+        (
+            item["price"]["recurring"]["interval"],
+            item["price"]["recurring"].get("interval_count") or 1,
+        )
+        for item in items
+        if item["price"]["recurring"]
+    }
+    if len(intervals) > 1:
+        raise invalid(
+            "line_items",
+            "All prices on a subscription must have the same `recurring.interval` and "
+            "`recurring.interval_count`.",
+        )
     return items, prices, products
 
 

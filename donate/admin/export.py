@@ -2,7 +2,8 @@
 
 Text that a spreadsheet would run as a formula (starting with = + - @ or their fullwidth forms,
 tab or carriage return, even after spaces, line breaks or other invisible characters) gets a
-leading apostrophe; amounts are written as plain numbers, so -12.50 stays a number.
+leading apostrophe; amounts are written as plain numbers, so -12.50 stays a number. `amount` is
+what was charged, fee cover included; `fee_cover` is the part of it the donor added for fees.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", 
 # Characters a spreadsheet may skip before it sees the formula: separators and controls.
 _SKIPPED_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
 COLUMNS = tuple(
-    "id created settled goal kind method state currency amount refunded disputed net donor_email "
+    "id created settled goal kind method state currency amount fee_cover refunded disputed net "
+    "donor_email "
     "public_name anonymous public_message message_hidden source_url article_id note "
     "stripe_payment_intent".split()
 )
@@ -73,6 +75,7 @@ def row_of(donation: Donation, goal_slug: str, zone: str) -> list[Any]:
         donation.state.value,
         currency,
         _amount(donation.amount_minor, currency),
+        _amount(donation.fee_cover_minor, currency),
         _amount(donation.refunded_minor, currency),
         _amount(donation.disputed_minor, currency),
         _amount(donation.net_minor, currency),

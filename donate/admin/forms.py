@@ -33,7 +33,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from donate import money
+from donate import fee_cover, money
 from donate.accounts import AccountError, check_password_strength, normalise_email
 from donate.admin import local_time
 from donate.admin.display_fields import DisplayFields
@@ -258,6 +258,8 @@ class GoalForm(RuleErrors, DisplayFields, FlaskForm):
         "minimum_minor": "minimum",
         "maximum_minor": "maximum",
         "milestones_minor": "milestones",
+        "fee_cover_basis_points": "fee_percent",
+        "fee_cover_fixed_minor": "fee_fixed",
     }
 
     title = StringField("Title", validators=[DataRequired("Give the goal a title.")])
@@ -273,6 +275,11 @@ class GoalForm(RuleErrors, DisplayFields, FlaskForm):
     minimum = StringField("Smallest gift", description="Stripe's minimum when left empty.")
     maximum = StringField("Largest gift", description="No limit when left empty.")
     monthly = BooleanField("Offer monthly giving")
+    cover_fees = BooleanField("Offer donors to cover the fees")
+    fee_percent = StringField(
+        "Fee percentage", description="Of the whole payment, e.g. 2.9 for 2.9 %; 0 to 50."
+    )
+    fee_fixed = StringField("Fixed fee", description="Per payment, in the goal's currency.")
     starts_at = DateTimeLocalField("Starts", format=_LOCAL_INPUT, validators=[Optional()])
     ends_at = DateTimeLocalField("Deadline", format=_LOCAL_INPUT, validators=[Optional()])
     milestones = TextAreaField("Milestones", description="One amount per line.")
@@ -319,6 +326,9 @@ class GoalForm(RuleErrors, DisplayFields, FlaskForm):
             "ends_at": _in_zone(goal.ends_at, site.time_zone),
             "milestones": "\n".join(shown(m) for m in goal.milestones_minor or []),
             "status": goal.status.value,
+            "cover_fees": goal.fee_cover_enabled,
+            "fee_percent": fee_cover.percent_text(goal.fee_cover_basis_points),
+            "fee_fixed": shown(goal.fee_cover_fixed_minor or None),
         } | DisplayFields.display_data(goal, shown)
 
     def validate(self, extra_validators: Any = None) -> bool:
@@ -342,6 +352,9 @@ class GoalForm(RuleErrors, DisplayFields, FlaskForm):
             ends_at=_with_zone(self.ends_at.data, zone),
             milestones_minor=_parse_list(self.milestones, code, locale),
             status=GoalStatus(self.status.data),
+            fee_cover_enabled=bool(self.cover_fees.data),
+            fee_cover_basis_points=self._fee_percent(),
+            fee_cover_fixed_minor=self._fee_fixed(code, locale),
         )
         display = self.read_display_settings(
             currency=code,
@@ -355,6 +368,23 @@ class GoalForm(RuleErrors, DisplayFields, FlaskForm):
             return False
         self._settings, self._display = settings, display
         return True
+
+    def _fee_percent(self) -> int:
+        """The fee percentage as basis points; empty is 0, a bad entry says why beside it."""
+        text = (self.fee_percent.data or "").strip()
+        if not text:
+            return 0
+        try:
+            return fee_cover.parse_percent(text)
+        except ValueError as error:
+            self.fee_percent.errors.append(str(error))
+            return 0
+
+    def _fee_fixed(self, code: str, locale: str) -> int:
+        """The fixed fee in minor units; empty or zero ("0", "0,00") is none."""
+        if re.fullmatch(r"\s*0*(?:[.,]0*)?\s*", self.fee_fixed.data or ""):
+            return 0
+        return _parse(self.fee_fixed, code, locale) or 0
 
     # Rules about a field that also read these: skipped when those could not be read, since the
     # value in their place is a stand-in and the message would be wrong.

@@ -14,7 +14,8 @@ _AUDITED = tuple(
     "slug title currency target_minor presets_minor minimum_minor maximum_minor "
     "monthly_enabled milestones_minor status call_to_action show_donor_count show_percent "
     "hide_figures_below_percent default_preset_minor monthly_presets_minor "
-    "monthly_default_minor preset_impacts".split()
+    "monthly_default_minor preset_impacts fee_cover_enabled fee_cover_basis_points "
+    "fee_cover_fixed_minor".split()
 )
 
 
@@ -43,6 +44,9 @@ def settings_of(goal: Goal) -> GoalSettings:
         ends_at=goal.ends_at,
         milestones_minor=list(goal.milestones_minor or []),
         status=goal.status,
+        fee_cover_enabled=goal.fee_cover_enabled,
+        fee_cover_basis_points=goal.fee_cover_basis_points,
+        fee_cover_fixed_minor=goal.fee_cover_fixed_minor,
     )
 
 

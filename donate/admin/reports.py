@@ -77,6 +77,8 @@ class Article:
     raised_minor: int
     donations: int
     donors: int
+    # Of raised_minor, what donors added to cover fees (as given; refunds come off raised only).
+    fee_cover_minor: int = 0
 
 
 def raised_per_article(goal_ids: list[int], *, limit: int = 50) -> list[Article]:
@@ -94,6 +96,7 @@ def raised_per_article(goal_ids: list[int], *, limit: int = 50) -> list[Article]
             raised.label("raised"),
             sa.func.count(Donation.id),
             sa.func.count(sa.distinct(Donation.donor_key)),
+            sa.func.sum(Donation.fee_cover_minor),
         )
         .where(Donation.goal_id.in_(goal_ids), Donation.state == DonationState.SUCCEEDED)
         .group_by(article, Donation.currency)
@@ -108,6 +111,7 @@ def raised_per_article(goal_ids: list[int], *, limit: int = 50) -> list[Article]
             raised_minor=int(total),
             donations=int(count),
             donors=int(donors),
+            fee_cover_minor=int(fees or 0),
         )
-        for label, url, currency, total, count, donors in rows
+        for label, url, currency, total, count, donors, fees in rows
     ]

@@ -36,6 +36,7 @@ def create_pending_donation(
     *,
     amount_minor: int,
     kind: DonationKind,
+    fee_cover_minor: int = 0,
     donor_email: str | None = None,
     public_name: str | None = None,
     public_message: str | None = None,
@@ -50,9 +51,12 @@ def create_pending_donation(
         raise LedgerError("Only one-time and monthly gifts wait for a payment.")
     if amount_minor <= 0:
         raise LedgerError("A gift must be more than zero.")
+    if not 0 <= fee_cover_minor < amount_minor:
+        raise LedgerError("The fee cover must be part of the gift, and less than all of it.")
     donation = Donation(
         goal_id=goal.id,
         amount_minor=amount_minor,
+        fee_cover_minor=fee_cover_minor,
         currency=goal.currency,
         kind=kind,
         state=DonationState.PENDING,
@@ -204,6 +208,7 @@ def record_instalment(
     invoice_id: str,
     amount_minor: int,
     cause: str,
+    fee_cover_minor: int = 0,
     payment_intent_id: str | None = None,
     charge_id: str | None = None,
     customer_id: str | None = None,
@@ -221,12 +226,15 @@ def record_instalment(
     """
     if amount_minor <= 0:
         raise LedgerError("An instalment must be more than zero.")
+    if not 0 <= fee_cover_minor <= amount_minor:
+        raise LedgerError("An instalment's fee cover must be part of it.")
     inserted = insert_ignoring_duplicates(
         Donation.__table__,
         {
             "goal_id": goal.id,
             "subscription_id": subscription_id,
             "amount_minor": amount_minor,
+            "fee_cover_minor": fee_cover_minor,
             "currency": goal.currency,
             "kind": DonationKind.MONTHLY.value,
             "state": DonationState.PENDING.value,

@@ -8,7 +8,7 @@ from urllib.parse import quote, urlencode
 
 from flask_babel import force_locale, gettext
 
-from donate import ledger, money
+from donate import fee_cover, ledger, money
 from donate.extensions import db
 from donate.goal_view import PublicGoal
 from donate.models import Donation, DonationKind, DonationState
@@ -33,7 +33,11 @@ class GiftError(ValueError):
 
 @dataclass(frozen=True)
 class Gift:
-    """A validated gift, ready to become a pending donation."""
+    """A validated gift, ready to become a pending donation.
+
+    `amount_minor` is the gift the donor chose; `fee_cover_minor` what they add to cover fees,
+    computed here from the goal's saved rule (a client's figure is never read).
+    """
 
     amount_minor: int
     monthly: bool
@@ -42,6 +46,7 @@ class Gift:
     anonymous: bool
     article_id: str | None
     locale: str
+    fee_cover_minor: int = 0
 
 
 def read_gift(public_goal: PublicGoal, form: dict[str, str], locale: str) -> Gift:
@@ -89,8 +94,10 @@ def _read_gift(public_goal: PublicGoal, form: dict[str, str], locale: str) -> Gi
         )
     anonymous = (form.get("anonymous") or "").lower() in ("1", "on", "true", "yes")
     article = (form.get("article") or "").strip()[:MAX_ARTICLE] or None
+    covers = (form.get("cover_fees") or "").lower() in ("1", "on", "true", "yes")
     return Gift(
         amount_minor=amount_minor,
+        fee_cover_minor=fee_cover.fee_for(goal, amount_minor) if covers else 0,
         monthly=frequency == "monthly",
         public_name=None if anonymous else (name or None),
         public_message=message or None,
@@ -116,6 +123,12 @@ def _amount(form: dict[str, str], currency: str, locale: str) -> int:
     raise GiftError(gettext("Choose an amount or type your own."))
 
 
+def fee_line_name(locale: str) -> str:
+    """The name of the fee cover's line item on Stripe's page, in the donor's language."""
+    with force_locale(locale):
+        return gettext("Contribution to fees")
+
+
 def allowed_source_url(source_url: str | None, allowed_origins: list[str]) -> str | None:
     """The article to return to, only when it is on one of the site's allowed origins."""
     return safe_page_url((source_url or "").split("#", 1)[0], allowed_origins)
@@ -137,7 +150,8 @@ def start_checkout(
     goal = public_goal.goal
     donation = ledger.create_pending_donation(
         goal,
-        amount_minor=gift.amount_minor,
+        amount_minor=gift.amount_minor + gift.fee_cover_minor,
+        fee_cover_minor=gift.fee_cover_minor,
         kind=DonationKind.MONTHLY if gift.monthly else DonationKind.ONE_TIME,
         public_name=gift.public_name,
         public_message=gift.public_message,
@@ -154,6 +168,8 @@ def start_checkout(
         goal_slug=goal.slug,
         goal_title=goal.title,
         amount_minor=gift.amount_minor,
+        fee_cover_minor=gift.fee_cover_minor,
+        fee_cover_label=fee_line_name(gift.locale),
         currency=goal.currency,
         monthly=gift.monthly,
         success_url=f"{public_url}/give/return?session_id={{CHECKOUT_SESSION_ID}}",

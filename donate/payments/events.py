@@ -326,6 +326,7 @@ class EventApplier:
         currency = text(session, "currency")
         if not currency or currency.upper() != donation.currency:
             return None
+        # amount_minor is the gift plus any fee cover: the two line items' total.
         total = whole(session, "amount_total")
         if total is None or _to_minor(total, donation.currency) != donation.amount_minor:
             return None
@@ -636,6 +637,7 @@ class EventApplier:
                 parse_state(SubscriptionStatus, status) or SubscriptionStatus.INCOMPLETE
             ).value,
             "amount_minor": donation.amount_minor,
+            "fee_cover_minor": donation.fee_cover_minor,
             "currency": donation.currency,
             "cancel_at_period_end": False,
             "created_at": utcnow(),
@@ -697,6 +699,10 @@ class EventApplier:
         amount_minor = _to_minor(amount, first.currency)
         if amount_minor is None:
             return not_ours(f"The invoice's amount cannot be shown in {first.currency}.")
+        first_instalment = first.state == DonationState.PENDING and not first.stripe_invoice_id
+        if first_instalment and amount_minor != first.amount_minor:
+            # The first month must be what the donor was asked for: gift plus fee cover.
+            return not_ours("The invoice's total differs from the gift and fee cover asked for.")
         customer_id = object_id(dig(invoice, "customer"))
         if subscription is None:
             subscription = self._upsert_subscription(
@@ -732,6 +738,7 @@ class EventApplier:
                     subscription_id=subscription.id,
                     invoice_id=invoice_id,
                     amount_minor=amount_minor,
+                    fee_cover_minor=instalment_fee_cover(subscription, amount_minor),
                     cause=cause,
                     payment_intent_id=payment_intent_id,
                     charge_id=charge_id,
@@ -795,6 +802,12 @@ class EventApplier:
             stripe_subscription=data,
         )
         return APPLIED
+
+
+def instalment_fee_cover(subscription: Subscription, amount_minor: int) -> int:
+    """The fee cover of one instalment: the subscription's when the invoice is its gift plus fee
+    cover; none for another amount (changed or prorated), which cannot be told apart."""
+    return subscription.fee_cover_minor if amount_minor == subscription.amount_minor else 0
 
 
 def _invoice_subscription(invoice: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:

@@ -152,6 +152,9 @@ class CheckoutRequest:
     locale: str | None
     source_url: str | None
     customer_email: str | None = None
+    # Added to cover fees: a second line item (recurring too for a monthly gift), named thus.
+    fee_cover_minor: int = 0
+    fee_cover_label: str = "Contribution to fees"
 
 
 def _wrap(error: stripe.StripeError) -> PaymentProviderError:
@@ -244,9 +247,20 @@ class StripeGateway:
             "unit_amount": unit_amount,
             "product_data": {"name": request.goal_title[:250]},
         }
+        line_items: list[stripe.params.checkout.SessionCreateParamsLineItem] = [
+            {"price_data": price_data, "quantity": 1}
+        ]
+        fee_data: stripe.params.checkout.SessionCreateParamsLineItemPriceData | None = None
+        if request.fee_cover_minor > 0:
+            fee_data = {
+                "currency": request.currency.lower(),
+                "unit_amount": money.to_stripe_amount(request.fee_cover_minor, request.currency),
+                "product_data": {"name": request.fee_cover_label[:250]},
+            }
+            line_items.append({"price_data": fee_data, "quantity": 1})
         params: stripe.params.checkout.SessionCreateParams = {
             "mode": "subscription" if request.monthly else "payment",
-            "line_items": [{"price_data": price_data, "quantity": 1}],
+            "line_items": line_items,
             "client_reference_id": str(request.donation_id),
             "metadata": metadata,
             "success_url": request.success_url,
@@ -258,6 +272,8 @@ class StripeGateway:
             params["customer_email"] = request.customer_email
         if request.monthly:
             price_data["recurring"] = {"interval": "month"}
+            if fee_data is not None:
+                fee_data["recurring"] = {"interval": "month"}
             params["subscription_data"] = {"metadata": metadata}
         else:
             params["submit_type"] = "donate"

@@ -108,6 +108,7 @@
     if (fraction.length > exponent) return "decimals";
     if (whole.length > 13) return "max";
     var value = (+whole || 0) * Math.pow(10, exponent) + (+(fraction + "000").slice(0, exponent) || 0);
+    typedMinor = value;
     if (value <= 0) return "positive";
     if (value % step) return "step";
     if (value < minimum) return "min";
@@ -279,4 +280,30 @@
     amount.setAttribute("aria-invalid", "true");
     amount.focus();
   });
+
+  // Cover the fees: the label's amount follows the gift, in donate/fee_cover.py's integers (the
+  // server computes it again from the saved rule).
+  var fee = doc.getElementById("fee-cover"), typedMinor = 0;
+
+  if (fee) {
+    var rule = fee.dataset, feeAmount = fee.querySelector(".fee-amt");
+    var feeFor = function (gift) {
+      // fixed + ceil((gift + fixed) * bp / (10000 - bp)), kept below 2^53 by the charge limit.
+      var bp = +rule.bp, fixed = +rule.fixed, n = (gift + fixed) * bp, d = 10000 - bp;
+      var q = Math.floor(n / d);
+      while (q * d > n) q--;
+      while (q * d < n) q++;
+      var extra = fixed + q;
+      extra += (rule.fstep - extra % rule.fstep) % rule.fstep;
+      return Math.max(0, Math.min(extra, rule.cap - gift));
+    };
+    var followGift = function () {
+      var chosen = form.querySelector("input[name=amount_minor]:checked");
+      var typed = amount.value.trim();
+      var gift = typed ? (check(typed) ? 0 : typedMinor) : chosen ? +chosen.value : 0;
+      if (gift > 0) feeAmount.textContent = formatMinor(feeFor(gift));
+    };
+    amount.addEventListener("input", followGift);
+    presets.forEach(function (radio) { radio.addEventListener("change", followGift); });
+  }
 })();

@@ -18,6 +18,7 @@ from donate import money
 from donate.goal_view import PublicGoal
 from donate.models import utcnow
 from donate.widget.amount_input import AmountRules, amount_rules
+from donate.widget.fee_offer import FeeOffer, fee_offer
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class GoalDisplay:
     milestones: tuple[Milestone, ...]
     scale: tuple[str, ...]
     amount: AmountRules
+    fee_cover: FeeOffer | None = None
 
 
 def _local_date(moment: datetime, time_zone: str, locale: str) -> str:
@@ -157,4 +159,5 @@ def describe_goal(public_goal: PublicGoal, locale: str, now: datetime | None = N
         milestones=milestones,
         scale=(amount(0), *(m.label for m in milestones), target),
         amount=amount_rules(public_goal, locale),
+        fee_cover=fee_offer(goal, locale, goal.minimum_minor),
     )

@@ -61,6 +61,7 @@ class FormState:
     article: str = ""
     source_url: str = ""
     error: str | None = None
+    cover_fees: bool = False
 
     @classmethod
     def kept(
@@ -84,6 +85,7 @@ class FormState:
             article=text("article", ARTICLE_MAX_LENGTH),
             source_url=(source_url or text("source_url", 2000)).strip()[:2000],
             error=error,
+            cover_fees=text("cover_fees", 8).lower() in ("1", "on", "true", "yes"),
         )
 
 
