@@ -85,6 +85,7 @@ class PublicGoal:
             "currency": goal.currency,
             "target_minor": goal.target_minor,
             "raised_minor": goal.raised_minor,
+            "matched_minor": goal.matched_minor,  # sponsors' matches, part of raised_minor
             "donation_count": goal.donation_count,
             "donor_count": goal.donor_count,
             "percent": goal.percent,

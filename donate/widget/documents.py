@@ -20,6 +20,7 @@ from donate import money
 from donate.goal_view import PublicGoal
 from donate.widget.assets import csp_hash, inline_asset
 from donate.widget.display import GoalDisplay, describe_goal
+from donate.widget.match import describe_match
 from donate.widget.reading import Supporter
 
 VARIANTS = ("full", "bar", "button")
@@ -111,6 +112,7 @@ def _render(
         html = render_template(
             template,
             d=display,
+            match=describe_match(public_goal.goal, locale),
             styles=[Markup(style) for style in styles],
             script=Markup(script.text),
             origins=" ".join(public_goal.goal.site.allowed_origins or []),
