@@ -23,7 +23,9 @@ class MatchError(ValueError):
 def open_match_of(goal: Goal) -> GoalMatch | None:
     """The goal's open match, if it has one."""
     return db.session.execute(
-        sa.select(GoalMatch).where(GoalMatch.goal_id == goal.id, GoalMatch.closed_at.is_(None))
+        sa.select(GoalMatch)
+        .where(GoalMatch.goal_id == goal.id, GoalMatch.closed_at.is_(None))
+        .execution_options(populate_existing=True)  # the ledger moves the pool by UPDATEs
     ).scalar_one_or_none()
 
 
@@ -31,7 +33,10 @@ def matches_of(goal: Goal) -> list[GoalMatch]:
     """Every match the goal has had, newest first."""
     return list(
         db.session.execute(
-            sa.select(GoalMatch).where(GoalMatch.goal_id == goal.id).order_by(GoalMatch.id.desc())
+            sa.select(GoalMatch)
+            .where(GoalMatch.goal_id == goal.id)
+            .order_by(GoalMatch.id.desc())
+            .execution_options(populate_existing=True)
         ).scalars()
     )
 
