@@ -1,4 +1,4 @@
-"""Matching funds in the ledger: the pool caps matches, deductions reverse them, recount keeps them."""
+"""Matching funds in the ledger: the pool caps matches, deductions undo them, recount keeps them."""
 
 from __future__ import annotations
 

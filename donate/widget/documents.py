@@ -112,7 +112,7 @@ def _render(
         html = render_template(
             template,
             d=display,
-            match=describe_match(public_goal.goal, locale),
+            match=describe_match(public_goal, locale),
             styles=[Markup(style) for style in styles],
             script=Markup(script.text),
             origins=" ".join(public_goal.goal.site.allowed_origins or []),

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from flask_babel import gettext
 
 from donate import money
-from donate.matches import open_match_of
-from donate.models import Goal
+from donate.goal_view import PublicGoal
 
 
 @dataclass(frozen=True)
@@ -19,10 +18,10 @@ class MatchNote:
     left: str | None
 
 
-def describe_match(goal: Goal, locale: str) -> MatchNote | None:
+def describe_match(public_goal: PublicGoal, locale: str) -> MatchNote | None:
     """The goal's open match in the reader's words, or None; call inside force_locale."""
-    match = open_match_of(goal)
-    if match is None or match.currency != goal.currency:
+    match = public_goal.match
+    if match is None or match.currency != public_goal.goal.currency:
         return None
 
     def amount(value: int) -> str:
