@@ -55,17 +55,20 @@ def test_opening_and_closing_a_match_changes_a_cached_widget(client, goal):
     [
         (
             "de",
-            "The Ada Trust verdoppelt jede Spende bis zu insgesamt 5.000 €, solange der Betrag reicht.",
+            "The Ada Trust verdoppelt jede Spende bis zu insgesamt 5.000 €, "
+            "solange der Betrag reicht.",
             "Noch 1.200 € für die Verdopplung übrig",
         ),
         (
             "fr",
-            "Chaque don est doublé par The Ada Trust, jusqu’à 5 000 €, dans la limite de l’enveloppe.",
+            "Chaque don est doublé par The Ada Trust, jusqu’à 5 000 €, "
+            "dans la limite de l’enveloppe.",
             "Il reste 1 200 € pour doubler les dons",
         ),
         (
             "es",
-            "Cada donación se duplica, hasta 5.000 €, gracias a The Ada Trust, mientras dure el fondo.",
+            "Cada donación se duplica, hasta 5.000 €, gracias a The Ada Trust, "
+            "mientras dure el fondo.",
             "Quedan 1.200 € para duplicar donaciones",
         ),
     ],
