@@ -4,6 +4,9 @@ A match is not a donation: it is recorded in goal_matches (the pool and what gif
 it) and match_allocations (one row per matched gift), which recount sums into
 goals.matched_minor. Matched money counts in raised_minor and is shown apart.
 
+A match is open until an editor closes it (closed_at), not between stored times: opening and
+closing touch the goal row, so cached widgets change at once, while a time passing would not.
+
 Revision ID: 0012
 Revises: 0008
 """
