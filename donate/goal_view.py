@@ -12,7 +12,7 @@ from babel import Locale, UnknownLocaleError
 
 from donate import money
 from donate.extensions import db
-from donate.models import Goal, GoalStatus, Site, utcnow
+from donate.models import Goal, GoalMatch, GoalStatus, Site, utcnow
 
 
 class BadLocale(ValueError):
@@ -36,6 +36,8 @@ class PublicGoal:
 
     goal: Goal
     site_locale: str
+    # The goal's open match, when the reader's query joined it (the widget's does).
+    match: GoalMatch | None = None
 
     def accepting_gifts(self, now: datetime | None = None) -> bool:
         """Open for gifts: active, started, not past its deadline (a reached target stays open)."""
@@ -85,6 +87,7 @@ class PublicGoal:
             "currency": goal.currency,
             "target_minor": goal.target_minor,
             "raised_minor": goal.raised_minor,
+            "matched_minor": goal.matched_minor,  # sponsors' matches, part of raised_minor
             "donation_count": goal.donation_count,
             "donor_count": goal.donor_count,
             "percent": goal.percent,

@@ -270,6 +270,8 @@ class Goal(Model):
     raised_minor: Mapped[int] = mapped_column(Money, default=0)
     donation_count: Mapped[int] = mapped_column(sa.Integer, default=0)
     donor_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    # The sponsors' matches counted in raised_minor, kept here too so they can be shown apart.
+    matched_minor: Mapped[int] = mapped_column(Money, default=0, server_default="0")
     totals_version: Mapped[int] = mapped_column(sa.Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -285,6 +287,8 @@ class Goal(Model):
         sa.CheckConstraint("raised_minor >= 0", name="raised_not_negative"),
         sa.CheckConstraint("donation_count >= 0", name="donation_count_not_negative"),
         sa.CheckConstraint("donor_count >= 0", name="donor_count_not_negative"),
+        sa.CheckConstraint("matched_minor >= 0", name="matched_not_negative"),
+        sa.CheckConstraint("matched_minor <= raised_minor", name="matched_within_raised"),
         sa.CheckConstraint("length(currency) = 3", name="currency_code"),
         sa.CheckConstraint(
             "fee_cover_basis_points >= 0 AND fee_cover_basis_points <= 5000",
@@ -297,6 +301,73 @@ class Goal(Model):
     def percent(self) -> int:
         """Whole percent of the target raised, floored, so 99.6 % never reads as reached."""
         return percent_raised(self.raised_minor, self.target_minor)
+
+
+class GoalMatch(Model):
+    """A sponsor's pledge to match gifts to a goal 1:1 from a pool; not a donation, not charged."""
+
+    __tablename__ = "goal_matches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    goal_id: Mapped[int] = mapped_column(sa.ForeignKey("goals.id", ondelete="RESTRICT"), index=True)
+    sponsor: Mapped[str] = mapped_column(sa.String(120))
+    pool_minor: Mapped[int] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    # Taken from the pool by gifts; changed only by donate.ledger, one conditional UPDATE at a time.
+    used_minor: Mapped[int] = mapped_column(Money, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when an editor ends the match; a closed match neither gives to nor takes back from gifts.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        sa.CheckConstraint("pool_minor > 0", name="pool_positive"),
+        sa.CheckConstraint("used_minor >= 0 AND used_minor <= pool_minor", name="used_within_pool"),
+        sa.CheckConstraint("length(currency) = 3", name="currency_code"),
+        # One open match per goal: the database refuses a second, whoever asks.
+        sa.Index(
+            "uq_goal_matches_open_goal",
+            "goal_id",
+            unique=True,
+            sqlite_where=sa.text("closed_at IS NULL"),
+            postgresql_where=sa.text("closed_at IS NULL"),
+        ),
+    )
+
+    @property
+    def left_minor(self) -> int:
+        """What the pool can still give."""
+        return self.pool_minor - self.used_minor
+
+
+class MatchAllocation(Model):
+    """The match one gift received: recount sums these rows into the goal's matched total."""
+
+    __tablename__ = "match_allocations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    match_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("goal_matches.id", ondelete="RESTRICT"), index=True
+    )
+    donation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("donations.id", ondelete="RESTRICT"), unique=True
+    )
+    # The gift's net amount and its match when it settled: what later deductions are measured by.
+    basis_minor: Mapped[int] = mapped_column(Money)
+    allocated_minor: Mapped[int] = mapped_column(Money)
+    # The part of allocated_minor counted now (less after a refund or a lost dispute).
+    matched_minor: Mapped[int] = mapped_column(Money)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "allocated_minor > 0 AND allocated_minor <= basis_minor", name="allocated_within_gift"
+        ),
+        sa.CheckConstraint(
+            "matched_minor >= 0 AND matched_minor <= allocated_minor",
+            name="matched_within_allocated",
+        ),
+    )
 
 
 class Subscription(Model):

@@ -6,6 +6,7 @@ from donate.admin import (  # noqa: F401
     display,
     donation_views,
     goal_views,
+    match_views,
     views,
 )
 from donate.admin.blueprint import admin

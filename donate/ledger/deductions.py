@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from donate.extensions import db, insert_ignoring_duplicates
 from donate.ledger.errors import LedgerError, NothingLeftToRefund
+from donate.ledger.matching import follow_gift
 from donate.ledger.store import Deduction, apply_deduction, fresh, lock_donation, move_state
 from donate.ledger.transitions import (
     DISPUTE_MOVES,
@@ -136,6 +137,7 @@ def record_refund(
     refund = apply_deduction(
         REFUNDS, donation.id, row_id, reported=reported, amount_minor=None, cause=cause, link=link
     )
+    follow_gift(donation.id, cause=cause)
     db.session.expire(donation)
     assert isinstance(refund, Refund)
     return refund
@@ -186,6 +188,7 @@ def record_dispute(
     dispute = apply_deduction(
         DISPUTES, donation.id, row_id, reported=reported, amount_minor=amount_minor, cause=cause
     )
+    follow_gift(donation.id, cause=cause)
     db.session.expire(donation)
     assert isinstance(dispute, Dispute)
     return dispute

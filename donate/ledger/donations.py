@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from donate.extensions import db, insert_ignoring_duplicates
 from donate.ledger.errors import LedgerError
+from donate.ledger.matching import match_gift
 from donate.ledger.store import change_totals, fresh, lock_goal, move_state
 from donate.ledger.transitions import DONATION_MOVES
 from donate.models import (
@@ -139,6 +140,7 @@ def _count_settled(donation: Donation, *, cause: str, action: str) -> None:
         donations=1,
         donors=1 if new_donor else 0,
     )
+    match_gift(donation, cause=cause)
 
 
 def close_pending_donation(donation_id: int, state: DonationState, *, cause: str) -> bool:

@@ -1,4 +1,5 @@
-"""Recount: rebuild a goal's totals from the ledger rows and report (and repair) any drift."""
+"""Recount: rebuild a goal's totals from the ledger rows (gifts and their matches) and report
+(and repair) any drift."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 from donate.extensions import db
 from donate.ledger.deductions import DISPUTES, REFUNDS
 from donate.ledger.store import change_totals, fresh, lock_goal
-from donate.models import Donation, DonationState, Goal, GoalDonor
+from donate.models import Donation, DonationState, Goal, GoalDonor, MatchAllocation
 
 
 @dataclass
@@ -71,9 +72,15 @@ def recount(goal: Goal, *, cause: str, repair: bool = True) -> Drift:
             sa.func.count(sa.distinct(Donation.donor_key)),
         ).where(succeeded)
     ).one()
+    matched = db.session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(MatchAllocation.matched_minor), 0))
+        .join(Donation, Donation.id == MatchAllocation.donation_id)
+        .where(Donation.goal_id == goal.id)
+    ).scalar_one()
     current = fresh(Goal, goal.id)
     for name, actual in (
-        ("raised_minor", int(raised)),
+        ("raised_minor", int(raised) + int(matched)),
+        ("matched_minor", int(matched)),
         ("donation_count", int(count)),
         ("donor_count", int(donors)),
     ):
@@ -90,6 +97,7 @@ def recount(goal: Goal, *, cause: str, repair: bool = True) -> Drift:
             raised=deltas.get("raised_minor", 0),
             donations=deltas.get("donation_count", 0),
             donors=deltas.get("donor_count", 0),
+            matched=deltas.get("matched_minor", 0),
         )
         _rebuild_goal_donors(goal.id)
     return drift

@@ -32,9 +32,13 @@ def change_totals(
     raised: int = 0,
     donations: int = 0,
     donors: int = 0,
+    matched: int = 0,
 ) -> None:
-    """Move a goal's totals by relative amounts and record why, in the caller's transaction."""
-    if not (raised or donations or donors):
+    """Move a goal's totals by relative amounts and record why, in the caller's transaction.
+
+    `matched` is the part of `raised` that sponsors' matches give (it moves both totals).
+    """
+    if not (raised or donations or donors or matched):
         return
     db.session.execute(
         sa.update(Goal)
@@ -43,6 +47,7 @@ def change_totals(
             raised_minor=Goal.raised_minor + raised,
             donation_count=Goal.donation_count + donations,
             donor_count=Goal.donor_count + donors,
+            matched_minor=Goal.matched_minor + matched,
             totals_version=Goal.totals_version + 1,
         )
         .execution_options(synchronize_session=False)

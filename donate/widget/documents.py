@@ -21,6 +21,7 @@ from donate.goal_view import PublicGoal
 from donate.widget.assets import csp_hash, inline_asset
 from donate.widget.card import Card, describe_card
 from donate.widget.display import GoalDisplay, describe_goal
+from donate.widget.match import describe_match
 from donate.widget.reading import Supporter
 from donate.widget.settings import WidgetSettings
 
@@ -136,6 +137,7 @@ def _render(
             d=display,
             c=card,
             form=form,
+            match=describe_match(public_goal, locale),
             styles=[Markup(style) for style in styles],
             script=Markup(script.text),
             origins=" ".join(public_goal.goal.site.allowed_origins or []),

@@ -10,27 +10,30 @@ from sqlalchemy import orm
 
 from donate.extensions import db
 from donate.goal_view import PublicGoal
-from donate.models import Donation, DonationKind, DonationState, Goal, GoalStatus
+from donate.models import Donation, DonationKind, DonationState, Goal, GoalMatch, GoalStatus
 
 WALL_SIZE = 20
 WALL_KINDS = (DonationKind.ONE_TIME, DonationKind.MONTHLY, DonationKind.OFFLINE, DonationKind.DEMO)
 
 
 def find_widget_goal(slug: str) -> PublicGoal | None:
-    """Read a public goal and its whole site row in one query (goal.site then costs nothing)."""
+    """Read a public goal, its whole site row and its open match in one query."""
     if not slug or len(slug) > 80:
         return None
-    goal = db.session.execute(
-        sa.select(Goal)
+    row = db.session.execute(
+        sa.select(Goal, GoalMatch)
         .join(Goal.site)
+        # The goal's open match (at most one) comes in the same row.
+        .outerjoin(GoalMatch, sa.and_(GoalMatch.goal_id == Goal.id, GoalMatch.closed_at.is_(None)))
         # Fill goal.site from the same row: the session holds loaded objects only weakly, so
         # a site fetched alongside but not attached would be gone, and re-read, by first use.
         .options(orm.contains_eager(Goal.site))
         .where(Goal.slug == slug, Goal.status != GoalStatus.DRAFT)
-    ).scalar_one_or_none()
-    if goal is None:
+    ).one_or_none()
+    if row is None:
         return None
-    return PublicGoal(goal=goal, site_locale=goal.site.default_locale)
+    goal, match = row
+    return PublicGoal(goal=goal, site_locale=goal.site.default_locale, match=match)
 
 
 @dataclass(frozen=True)
