@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from babel.dates import format_date
@@ -17,10 +18,13 @@ from flask_babel import force_locale
 from markupsafe import Markup
 
 from donate import money
+from donate.goal_covers import CoverInfo
 from donate.goal_view import PublicGoal
+from donate.models import utcnow
 from donate.widget.assets import csp_hash, inline_asset
 from donate.widget.display import GoalDisplay, describe_goal
 from donate.widget.reading import Supporter
+from donate.widget.site_day import days_left, days_left_text
 
 VARIANTS = ("full", "bar", "button")
 FREQUENCIES = ("once", "monthly")
@@ -102,17 +106,19 @@ def _render(
     locale: str,
     colour: str,
     extra_styles: Sequence[str] = (),
+    extra_scripts: Sequence[str] = (),
+    now: datetime | None = None,
     **context: Any,
 ) -> RenderedDocument:
     with force_locale(locale):
-        display = describe_goal(public_goal, locale)
+        display = describe_goal(public_goal, locale, now)
         styles = [inline_asset("widget.css").text, *extra_styles, _dynamic_style(colour, display)]
-        script = inline_asset("widget.js")
+        script = "\n".join([inline_asset("widget.js").text, *extra_scripts])
         html = render_template(
             template,
             d=display,
             styles=[Markup(style) for style in styles],
-            script=Markup(script.text),
+            script=Markup(script),
             origins=" ".join(public_goal.goal.site.allowed_origins or []),
             goal_url=f"/g/{display.slug}",
             give_url=f"/give/{display.slug}",
@@ -128,7 +134,7 @@ def _render(
         body=body,
         mimetype="text/html",
         etag=body_etag(body),
-        script_hashes=(script.csp_hash,),
+        script_hashes=(csp_hash(script),),
         style_hashes=tuple(csp_hash(style) for style in styles),
     )
 
@@ -166,6 +172,27 @@ class WallEntry:
     date: str
 
 
+@dataclass(frozen=True)
+class PageCover:
+    """The cover as the goal page shows it: where it is, its size, what it says in words."""
+
+    path: str
+    url: str
+    width: int
+    height: int
+    alt: str
+
+    @classmethod
+    def of(
+        cls, cover: CoverInfo | None, *, public_url: str, slug: str, title: str
+    ) -> PageCover | None:
+        """The page's view of a stored cover; its alt text is the owner's, else the goal's title."""
+        if cover is None:
+            return None
+        path = f"/g/{slug}/cover/{cover.digest}.jpg"
+        return cls(path, public_url + path, cover.width, cover.height, cover.alt or title)
+
+
 def render_goal_page(
     public_goal: PublicGoal,
     *,
@@ -175,8 +202,11 @@ def render_goal_page(
     thanks: bool,
     public_url: str,
     simulated: bool,
+    cover: CoverInfo | None = None,
+    now: datetime | None = None,
 ) -> RenderedDocument:
-    """The standalone, shareable goal page: widget, description, recent supporters."""
+    """The standalone, shareable goal page: site, cover, widget, description, share, supporters."""
+    now = now or utcnow()
     wall = [
         WallEntry(
             name=supporter.name,
@@ -189,13 +219,22 @@ def render_goal_page(
         )
         for supporter in supporters
     ]
-    slug = public_goal.goal.slug
+    goal = public_goal.goal
+    slug, site = goal.slug, goal.site
+    with force_locale(locale):
+        days = days_left_text(days_left(goal.ends_at, now, site.time_zone))
     return _render(
         "goal/page.html",
         public_goal,
         locale=locale,
         colour=colour,
         extra_styles=[inline_asset("goal.css").text],
+        extra_scripts=[inline_asset("share.js").text],
+        now=now,
+        site_name=site.name,
+        home_url=site.home_url,
+        cover=PageCover.of(cover, public_url=public_url, slug=slug, title=goal.title),
+        days_left=days if public_goal.accepting_gifts(now) else None,
         thanks=thanks,
         form=FormState(),
         wall=wall,

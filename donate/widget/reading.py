@@ -9,28 +9,48 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from donate.extensions import db
+from donate.goal_covers import CoverInfo
 from donate.goal_view import PublicGoal
-from donate.models import Donation, DonationKind, DonationState, Goal, GoalStatus
+from donate.models import Donation, DonationKind, DonationState, Goal, GoalCover, GoalStatus
 
 WALL_SIZE = 20
 WALL_KINDS = (DonationKind.ONE_TIME, DonationKind.MONTHLY, DonationKind.OFFLINE, DonationKind.DEMO)
 
 
-def find_widget_goal(slug: str) -> PublicGoal | None:
-    """Read a public goal and its whole site row in one query (goal.site then costs nothing)."""
-    if not slug or len(slug) > 80:
-        return None
-    goal = db.session.execute(
+def _published(slug: str) -> sa.Select[Goal]:
+    return (
         sa.select(Goal)
         .join(Goal.site)
         # Fill goal.site from the same row: the session holds loaded objects only weakly, so
         # a site fetched alongside but not attached would be gone, and re-read, by first use.
         .options(orm.contains_eager(Goal.site))
         .where(Goal.slug == slug, Goal.status != GoalStatus.DRAFT)
-    ).scalar_one_or_none()
+    )
+
+
+def find_widget_goal(slug: str) -> PublicGoal | None:
+    """Read a public goal and its whole site row in one query (goal.site then costs nothing)."""
+    if not slug or len(slug) > 80:
+        return None
+    goal = db.session.execute(_published(slug)).scalar_one_or_none()
     if goal is None:
         return None
     return PublicGoal(goal=goal, site_locale=goal.site.default_locale)
+
+
+def find_page_goal(slug: str) -> tuple[PublicGoal, CoverInfo | None] | None:
+    """The goal page's read: the goal, its site and its cover's metadata, still one query."""
+    if not slug or len(slug) > 80:
+        return None
+    cover = (GoalCover.digest, GoalCover.width, GoalCover.height, GoalCover.alt)
+    row = db.session.execute(
+        _published(slug).add_columns(*cover).outerjoin(GoalCover, GoalCover.goal_id == Goal.id)
+    ).first()
+    if row is None:
+        return None
+    goal = row[0]
+    info = CoverInfo(*row[1:]) if row[1] is not None else None
+    return PublicGoal(goal=goal, site_locale=goal.site.default_locale), info
 
 
 @dataclass(frozen=True)
