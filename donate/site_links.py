@@ -24,10 +24,12 @@ def normalise_home_url(raw: str | None) -> str | None:
         raise HomeUrlError("The home page address must not contain spaces, quotes or brackets.")
     try:
         parts = urlsplit(text)
+    except ValueError:  # such as an unclosed [ of an IPv6 address
+        raise HomeUrlError("The home page address is not a valid web address.") from None
+    try:
         port_ok = parts.port is None or 0 < parts.port < 65536
-    except ValueError:
+    except ValueError:  # a port that is not a number, or past 65535
         port_ok = False
-        parts = urlsplit("")
     if parts.scheme.lower() not in ("http", "https"):
         raise HomeUrlError(
             "The home page address must start with https:// or http://, "
