@@ -261,3 +261,14 @@ def test_days_left_counts_site_days_not_hours():
     assert days_left(None, datetime(2027, 1, 8, tzinfo=UTC), "UTC") is None
     # An unknown zone name (a row from an older tzdata) counts in UTC rather than failing.
     assert days_left(ends, datetime(2027, 1, 8, 18, 59, tzinfo=UTC), "Nowhere/Gone") == 1
+
+
+def test_many_days_are_written_with_the_locales_digit_grouping(app):
+    from flask_babel import force_locale
+
+    from donate.widget.site_day import days_left_text
+
+    with app.test_request_context(), force_locale("de"):
+        assert days_left_text(26_415) == "Noch 26.415 Tage"
+    with app.test_request_context(), force_locale("en"):
+        assert days_left_text(1) == "1 day left"

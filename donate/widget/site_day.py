@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
-from flask_babel import gettext, ngettext
+from flask_babel import format_decimal, gettext, ngettext
 
 from donate.models import utcnow
 
@@ -57,7 +57,7 @@ def days_left_text(count: int | None) -> str | None:
         return None
     if count == 0:
         return gettext("Last day to give")
-    return ngettext("%(num)s day left", "%(num)s days left", count)
+    return ngettext("%(count)s day left", "%(count)s days left", count, count=format_decimal(count))
 
 
 def dated_etag(etag: str, day: date) -> str:
