@@ -15,6 +15,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from donate.body_limits import apply_route_limit
 from donate.caching import PublicAwareSessionInterface
 from donate.config import (
     INSTANCE_DIR,
@@ -172,6 +173,7 @@ def _forget_refused_body() -> None:
 def _register_error_pages(app: Flask) -> None:
     def refuse_oversize_body() -> None:
         """Every route refuses an oversized body, read or not, before anything parses it."""
+        apply_route_limit()
         limit = request.max_content_length
         if limit is not None and (request.content_length or 0) > limit:
             abort(413)

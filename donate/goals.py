@@ -14,6 +14,7 @@ from donate import fee_cover, money
 from donate.extensions import db
 from donate.models import Donation, Goal, GoalStatus, Site
 from donate.origins import OriginError, normalise_origins
+from donate.site_links import HomeUrlError, normalise_home_url
 from donate.stored_exponents import record_currency
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
@@ -43,6 +44,7 @@ class SiteSettings:
     default_locale: str = "en"
     time_zone: str = "UTC"
     brand_colour: str = "#1d4ed8"
+    home_url: str = ""
 
 
 def _checked_site(settings: SiteSettings) -> dict[str, object]:
@@ -73,6 +75,10 @@ def _checked_site(settings: SiteSettings) -> dict[str, object]:
     if not COLOUR.match(colour):
         errors["brand_colour"] = "The brand colour must look like #1d4ed8."
     values["brand_colour"] = colour
+    try:
+        values["home_url"] = normalise_home_url(settings.home_url)
+    except HomeUrlError as error:
+        errors["home_url"] = str(error)
     if errors:
         raise SettingsError(errors)
     return values

@@ -146,6 +146,8 @@ class Site(Model):
     default_locale: Mapped[str] = mapped_column(sa.String(16), default="en")
     time_zone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
     brand_colour: Mapped[str] = mapped_column(sa.String(7), default="#1d4ed8")
+    # The site's own front page, linked from the goal page; http(s) only (donate.site_links).
+    home_url: Mapped[str | None] = mapped_column(sa.String(500), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     goals: Mapped[list[Goal]] = relationship(back_populates="site")
@@ -638,3 +640,22 @@ class PortalGrant(Model):
 
     checkout_session_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class GoalCover(Model):
+    """A goal page's cover image, re-encoded, kept in the database so every instance serves it."""
+
+    __tablename__ = "goal_covers"
+
+    goal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("goals.id", ondelete="CASCADE"), primary_key=True
+    )
+    # SHA-256 of `data`: the public URL names it, so a URL's bytes never change.
+    digest: Mapped[str] = mapped_column(sa.String(64))
+    media_type: Mapped[str] = mapped_column(sa.String(32))
+    width: Mapped[int] = mapped_column(sa.Integer)
+    height: Mapped[int] = mapped_column(sa.Integer)
+    # What a reader who cannot see the image is told; empty means the goal's title.
+    alt: Mapped[str] = mapped_column(sa.String(300), default="")
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -148,7 +148,11 @@ def test_widget_document_loads_nothing_from_third_parties(client, db_session):
     make_goal(slug="self-contained", description="Visit https://example.org for more.")
     for url in ("/w/self-contained", "/g/self-contained", "/w/self-contained?variant=bar"):
         body = _get(client, url).data.decode()
-        assert not re.search(r'\b(src|href)="(https?:)?//', body.split("<main")[1]), url
+        main = body.split("<main")[1]
+        assert not re.search(r'\bsrc="(https?:)?//', main), url
+        # Links elsewhere (the share links) load nothing until clicked, and give no opener.
+        for link in re.findall(r'<a [^>]*href="(?:https?:)?//[^>]*>', main):
+            assert 'rel="noopener' in link, (url, link)
         assert '<link rel="stylesheet"' not in body
         assert re.findall(r"<script[^>]*\bsrc=", body) == []
 

@@ -2,6 +2,7 @@
 
 # Importing these modules adds their routes and template helpers to the blueprint.
 from donate.admin import (  # noqa: F401
+    cover_views,
     designer_views,
     display,
     donation_views,

@@ -208,6 +208,11 @@ class SiteForm(RuleErrors, FlaskForm):
         validators=[DataRequired("Choose a colour such as #1d4ed8.")],
         default="#1d4ed8",
     )
+    home_url = StringField(
+        "Home page",
+        description="The goal page links back here, such as https://news.example.org/.",
+        validators=[Optional()],
+    )
 
     @classmethod
     def for_site(cls, site: Site) -> SiteForm:
@@ -219,6 +224,7 @@ class SiteForm(RuleErrors, FlaskForm):
                 "default_locale": site.default_locale,
                 "time_zone": site.time_zone,
                 "brand_colour": site.brand_colour,
+                "home_url": site.home_url or "",
             }
         )
 
@@ -230,6 +236,7 @@ class SiteForm(RuleErrors, FlaskForm):
             default_locale=(self.default_locale.data or "").strip(),
             time_zone=self.time_zone.data or "",
             brand_colour=(self.brand_colour.data or "").strip(),
+            home_url=(self.home_url.data or "").strip(),
         )
 
 

@@ -11,7 +11,7 @@ from donate.goals import SettingsError, create_site, update_site
 from donate.models import Role, Site
 
 _AUDITED = tuple(
-    "name allowed_origins default_currency default_locale time_zone brand_colour".split()
+    "name allowed_origins default_currency default_locale time_zone brand_colour home_url".split()
 )
 
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask_babel import gettext, ngettext
+from flask_babel import gettext
 
 from donate import money
 from donate.goal_view import PublicGoal
@@ -19,6 +18,7 @@ from donate.models import utcnow
 from donate.widget.display import GoalDisplay
 from donate.widget.money_pattern import MoneyPattern, money_pattern
 from donate.widget.settings import WidgetSettings
+from donate.widget.site_day import days_left, days_left_text
 
 # Placeholders the script fills in; the server renders the same sentences with real values.
 AMOUNT, PERCENT, MILESTONE = "{a}", "{p}", "{m}"
@@ -76,20 +76,14 @@ class Card:
 
 
 def _days_left(public_goal: PublicGoal, phase: str, now: datetime) -> str | None:
-    """Whole days to the deadline by the site's calendar; None once it has passed."""
+    """Days left by the site's calendar, while near enough to read better than the date."""
     goal = public_goal.goal
-    if goal.ends_at is None or phase in ("ended", "closed", "upcoming"):
+    if phase in ("ended", "closed", "upcoming"):
         return None
-    try:
-        zone = ZoneInfo(goal.site.time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    days = (goal.ends_at.astimezone(zone).date() - now.astimezone(zone).date()).days
-    if days > DAYS_LEFT_SHOWN:
+    count = days_left(goal.ends_at, now, goal.site.time_zone)
+    if count is None or count > DAYS_LEFT_SHOWN:
         return None
-    if days <= 0:
-        return gettext("Last day")
-    return ngettext("%(num)s day left", "%(num)s days left", days)
+    return days_left_text(count)
 
 
 def _scale(display: GoalDisplay) -> tuple[ScaleMark, ...]:

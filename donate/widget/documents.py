@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from babel.dates import format_date
@@ -17,6 +18,7 @@ from flask_babel import force_locale
 from markupsafe import Markup
 
 from donate import money
+from donate.goal_covers import CoverInfo
 from donate.goal_view import PublicGoal
 from donate.widget.assets import csp_hash, inline_asset
 from donate.widget.card import Card, describe_card
@@ -24,6 +26,7 @@ from donate.widget.display import GoalDisplay, describe_goal
 from donate.widget.match import describe_match
 from donate.widget.reading import Supporter
 from donate.widget.settings import WidgetSettings
+from donate.widget.site_day import current_time
 
 VARIANTS = ("full", "bar", "button")
 FREQUENCIES = ("once", "monthly")
@@ -113,11 +116,14 @@ def _render(
     form: FormState,
     settings: WidgetSettings | None = None,
     extra_styles: Sequence[str] = (),
+    extra_scripts: Sequence[str] = (),
+    now: datetime | None = None,
     **context: Any,
 ) -> RenderedDocument:
     settings = settings or WidgetSettings.from_goal(public_goal.goal)
+    now = now or current_time()
     with force_locale(locale):
-        display = describe_goal(public_goal, locale)
+        display = describe_goal(public_goal, locale, now)
         card = describe_card(
             public_goal,
             display,
@@ -125,13 +131,14 @@ def _render(
             frequency=form.frequency,
             chosen_minor=None if form.amount else form.amount_minor,
             typed=bool(form.amount),
+            now=now,
         )
         styles = [
             inline_asset("widget.css").text,
             *extra_styles,
             _dynamic_style(colour, display, card),
         ]
-        script = inline_asset("widget.js")
+        script = "\n".join([inline_asset("widget.js").text, *extra_scripts])
         html = render_template(
             template,
             d=display,
@@ -139,7 +146,7 @@ def _render(
             form=form,
             match=describe_match(public_goal, locale),
             styles=[Markup(style) for style in styles],
-            script=Markup(script.text),
+            script=Markup(script),
             origins=" ".join(public_goal.goal.site.allowed_origins or []),
             goal_url=f"/g/{display.slug}",
             give_url=f"/give/{display.slug}",
@@ -155,7 +162,7 @@ def _render(
         body=body,
         mimetype="text/html",
         etag=body_etag(body),
-        script_hashes=(script.csp_hash,),
+        script_hashes=(csp_hash(script),),
         style_hashes=tuple(csp_hash(style) for style in styles),
     )
 
@@ -198,6 +205,27 @@ class WallEntry:
     date: str
 
 
+@dataclass(frozen=True)
+class PageCover:
+    """The cover as the goal page shows it: where it is, its size, what it says in words."""
+
+    path: str
+    url: str
+    width: int
+    height: int
+    alt: str
+
+    @classmethod
+    def of(
+        cls, cover: CoverInfo | None, *, public_url: str, slug: str, title: str
+    ) -> PageCover | None:
+        """The page's view of a stored cover; its alt text is the owner's, else the goal's title."""
+        if cover is None:
+            return None
+        path = f"/g/{slug}/cover/{cover.digest}.jpg"
+        return cls(path, public_url + path, cover.width, cover.height, cover.alt or title)
+
+
 def render_goal_page(
     public_goal: PublicGoal,
     *,
@@ -207,8 +235,11 @@ def render_goal_page(
     thanks: bool,
     public_url: str,
     simulated: bool,
+    cover: CoverInfo | None = None,
+    now: datetime | None = None,
 ) -> RenderedDocument:
-    """The standalone, shareable goal page: widget, description, recent supporters."""
+    """The standalone, shareable goal page: site, cover, widget, description, share, supporters."""
+    now = now or current_time()
     wall = [
         WallEntry(
             name=supporter.name,
@@ -221,13 +252,19 @@ def render_goal_page(
         )
         for supporter in supporters
     ]
-    slug = public_goal.goal.slug
+    goal = public_goal.goal
+    slug, site = goal.slug, goal.site
     return _render(
         "goal/page.html",
         public_goal,
         locale=locale,
         colour=colour,
         extra_styles=[inline_asset("goal.css").text],
+        extra_scripts=[inline_asset("share.js").text],
+        now=now,
+        site_name=site.name,
+        home_url=site.home_url,
+        cover=PageCover.of(cover, public_url=public_url, slug=slug, title=goal.title),
         thanks=thanks,
         form=FormState(),
         wall=wall,

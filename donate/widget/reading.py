@@ -9,18 +9,25 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from donate.extensions import db
+from donate.goal_covers import CoverInfo
 from donate.goal_view import PublicGoal
-from donate.models import Donation, DonationKind, DonationState, Goal, GoalMatch, GoalStatus
+from donate.models import (
+    Donation,
+    DonationKind,
+    DonationState,
+    Goal,
+    GoalCover,
+    GoalMatch,
+    GoalStatus,
+)
 
 WALL_SIZE = 20
 WALL_KINDS = (DonationKind.ONE_TIME, DonationKind.MONTHLY, DonationKind.OFFLINE, DonationKind.DEMO)
 
 
-def find_widget_goal(slug: str) -> PublicGoal | None:
-    """Read a public goal, its whole site row and its open match in one query."""
-    if not slug or len(slug) > 80:
-        return None
-    row = db.session.execute(
+def _published(slug: str) -> sa.Select[Goal, GoalMatch]:
+    """A public goal with its site and its open match (at most one), in one row."""
+    return (
         sa.select(Goal, GoalMatch)
         .join(Goal.site)
         # The goal's open match (at most one) comes in the same row.
@@ -29,11 +36,33 @@ def find_widget_goal(slug: str) -> PublicGoal | None:
         # a site fetched alongside but not attached would be gone, and re-read, by first use.
         .options(orm.contains_eager(Goal.site))
         .where(Goal.slug == slug, Goal.status != GoalStatus.DRAFT)
-    ).one_or_none()
+    )
+
+
+def find_widget_goal(slug: str) -> PublicGoal | None:
+    """Read a public goal, its whole site row and its open match in one query."""
+    if not slug or len(slug) > 80:
+        return None
+    row = db.session.execute(_published(slug)).one_or_none()
     if row is None:
         return None
     goal, match = row
     return PublicGoal(goal=goal, site_locale=goal.site.default_locale, match=match)
+
+
+def find_page_goal(slug: str) -> tuple[PublicGoal, CoverInfo | None] | None:
+    """The goal page's read: the goal, its site and its cover's metadata, still one query."""
+    if not slug or len(slug) > 80:
+        return None
+    cover = (GoalCover.digest, GoalCover.width, GoalCover.height, GoalCover.alt)
+    row = db.session.execute(
+        _published(slug).add_columns(*cover).outerjoin(GoalCover, GoalCover.goal_id == Goal.id)
+    ).first()
+    if row is None:
+        return None
+    goal, match = row[0], row[1]
+    info = CoverInfo(*row[2:]) if row[2] is not None else None
+    return PublicGoal(goal=goal, site_locale=goal.site.default_locale, match=match), info
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ negotiated), so it carries an ETag and Cache-Control: public, and never a cookie
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, request
@@ -28,12 +30,13 @@ from donate.widget.documents import (
 from donate.widget.frame_policy import content_security_policy
 from donate.widget.images import render_png, render_svg
 from donate.widget.languages import LocaleChoice, choose_locale
-from donate.widget.reading import find_widget_goal, recent_supporters
+from donate.widget.reading import find_page_goal, find_widget_goal, recent_supporters
 from donate.widget.render_cache import (
     DEFAULT_MAX_ENTRIES,
     DEFAULT_MAX_ENTRIES_PER_GROUP,
     RenderCache,
 )
+from donate.widget.site_day import current_time, dated_etag, site_date
 
 __all__ = ["render_full_widget", "widget"]
 
@@ -68,23 +71,36 @@ def _goal_or_404(slug: str) -> PublicGoal:
 
 
 def _cached(
-    kind: str, public_goal: PublicGoal, parts: tuple[Hashable, ...], render: Callable[[], Any]
+    kind: str,
+    public_goal: PublicGoal,
+    parts: tuple[Hashable, ...],
+    render: Callable[[], Any],
+    *,
+    now: datetime | None = None,
 ) -> RenderedDocument:
-    """Look a rendering up by everything that changes it, the totals version first of all."""
+    """Look a rendering up by everything that changes it, the totals version first of all.
+
+    The site-local date is part of the key and of the ETag handed back: days left change at
+    the site's midnight even when nothing else does.
+    """
     goal, site = public_goal.goal, public_goal.goal.site
+    now = now or current_time()
+    day = site_date(now, site.time_zone)
     key = (
         kind,
         goal.id,
         goal.slug,
         goal.totals_version,
         goal.updated_at,
-        public_goal.phase(),
+        public_goal.phase(now),
         site.id,
         tuple(site.allowed_origins or ()),
         site.time_zone,
+        day,
         *parts,
     )
-    return render_cache().get_or_render(key, render, group=goal.id)
+    document: RenderedDocument = render_cache().get_or_render(key, render, group=goal.id)
+    return replace(document, etag=dated_etag(document.etag, day))
 
 
 def _html_policy(document: RenderedDocument, public_goal: PublicGoal) -> str:
@@ -169,14 +185,19 @@ def _progress_image(slug: str, kind: str, render: Callable[..., RenderedDocument
 @widget.get("/g/<slug>")
 def goal_page(slug: str) -> Response:
     """The shareable goal page: the widget, the description and recent supporters."""
-    public_goal = _goal_or_404(slug)
+    found = find_page_goal(slug)
+    if found is None:
+        abort(404, description=f"No fundraiser is published at {slug[:80]!r}.")
+    public_goal, cover = found
     choice, colour = _choices(public_goal)
     thanks = request.args.get("thanks") == "1"
     supporters = tuple(recent_supporters(public_goal.goal.id))
+    site = public_goal.goal.site
+    now = current_time()
     document = _cached(
         "page",
         public_goal,
-        (choice.locale, colour, thanks, supporters),
+        (choice.locale, colour, thanks, supporters, cover, site.name, site.home_url),
         lambda: render_goal_page(
             public_goal,
             locale=choice.locale,
@@ -185,7 +206,10 @@ def goal_page(slug: str) -> Response:
             thanks=thanks,
             public_url=current_app.config["PUBLIC_URL"].rstrip("/"),
             simulated=not is_live_stripe_key(current_app.config["STRIPE_SECRET_KEY"]),
+            cover=cover,
+            now=now,
         ),
+        now=now,
     )
     return _serve(document, choice, policy=_html_policy(document, public_goal))
 
