@@ -24,7 +24,7 @@ def _private(response: Response, status: int = 200) -> Response:
 
 @thank_you.get("/w/<slug>/thanks")
 def gift_state(slug: str) -> Response:
-    """?token=...&locale=: this gift's amount and state and the goal's bar, or 404 for a bad token."""
+    """This gift's amount and state and the goal's bar, for ?token=; 404 for a bad token."""
     public_goal = find_widget_goal(slug)
     donation_id = (
         read_gift(request.args.get("token") or "", public_goal.goal.id) if public_goal else None
