@@ -29,7 +29,11 @@ def gift_state(slug: str) -> Response:
     donation_id = (
         read_gift(request.args.get("token") or "", public_goal.goal.id) if public_goal else None
     )
-    donation = db.session.get(Donation, donation_id) if donation_id is not None else None
+    donation = (
+        db.session.get(Donation, donation_id, populate_existing=True)
+        if donation_id is not None
+        else None
+    )
     if public_goal is None or donation is None or donation.goal_id != public_goal.goal.id:
         # Forged, expired, another goal's: the same answer, so a token's fate is all it tells.
         return _private(jsonify(state="unknown"), 404)
