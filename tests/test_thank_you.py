@@ -1,4 +1,4 @@
-"""The widget's thank-you: the gift's token, and the no-store endpoint that trades it for a state."""
+"""The widget's thank-you: the gift's token, and the no-store endpoint that reads it."""
 
 from __future__ import annotations
 
