@@ -228,5 +228,8 @@ def test_the_frame_stays_public_and_carries_the_hidden_thank_you(client, goal):
     assert "https://www.facebook.com/sharer/sharer.php?u=http%3A//" in body
     # Plain links only: no third party's script or frame comes with them.
     assert "<script src" not in body and "<iframe" not in body
+    assert 'class="again"' in body
+    # The bar and the button thank too; with no form to return to, they offer no "give again".
     for variant in ("bar", "button"):
-        assert 'id="thank-you"' not in client.get(f"/w/{goal.slug}?variant={variant}").data.decode()
+        other = client.get(f"/w/{goal.slug}?variant={variant}").data.decode()
+        assert 'id="thank-you"' in other and 'class="again"' not in other
