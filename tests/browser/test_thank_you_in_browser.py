@@ -119,9 +119,10 @@ def _frame_states(live_server):  # noqa: ANN001
     """The frame opened as the loader opens it after each kind of return."""
     goal = make_goal(slug="thanked", milestones_minor=[100_000, 250_000])
     make_offline_gift(goal, 25_000)
-    paid = ledger.record_succeeded_gift(
+    paid = ledger.create_pending_donation(
         goal, amount_minor=2_500, kind=DonationKind.ONE_TIME, cause="test"
     )
+    assert ledger.settle_donation(paid.id, cause="test", charge_id="ch_thanked")
     pending = ledger.create_pending_donation(
         goal, amount_minor=1_000, kind=DonationKind.MONTHLY, cause="test"
     )
