@@ -120,10 +120,12 @@ def _register_blueprints(app: Flask) -> None:
     from donate.payments.webhooks import webhooks
     from donate.public import public
     from donate.widget import widget
+    from donate.widget.thank_you_view import thank_you
 
     app.register_blueprint(public)
     app.register_blueprint(api)
     app.register_blueprint(widget)
+    app.register_blueprint(thank_you)
     app.register_blueprint(give)
     app.register_blueprint(webhooks)
     app.register_blueprint(admin)

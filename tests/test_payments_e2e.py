@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from donate import ledger
 from donate.extensions import db
 from donate.models import Donation, DonationKind, DonationState, Goal, Subscription
+from donate.widget.thank_you import read_gift
 from tests.factories import make_goal
 
 pytestmark = pytest.mark.live
@@ -86,7 +87,9 @@ def test_give_once_pay_return_and_webhook_count_once(live_server, stripe_sandbox
     result = pay(stripe_sandbox, session_id)
     back = requests.get(result["redirect_url"], allow_redirects=False, timeout=30)
     assert back.status_code == 303
-    assert back.headers["Location"] == f"{ARTICLE}#donate-thanks={goal.slug}"
+    location = back.headers["Location"]
+    assert location.startswith(f"{ARTICLE}#donate-thanks={goal.slug}&t=")
+    assert read_gift(location.split("&t=", 1)[1], goal.id) == donation_for(session_id).id
     again = requests.get(result["redirect_url"], allow_redirects=False, timeout=30)
     assert again.status_code == 303
     assert settled_totals(stripe_sandbox, goal.id) == (2_500, 1, 1)

@@ -14,6 +14,7 @@ from donate.goal_view import PublicGoal
 from donate.models import Donation, DonationKind, DonationState
 from donate.origins import safe_page_url
 from donate.payments.stripe import CheckoutRequest, PaymentProviderError, StripeGateway
+from donate.widget.thank_you import sign_gift
 
 log = logging.getLogger(__name__)
 MAX_NAME = 120
@@ -203,7 +204,12 @@ def cancel_url(source_url: str | None, public_url: str, slug: str) -> str:
 
 
 def thanks_url(donation: Donation, public_url: str, slug: str) -> str:
-    """Back to the article with the thank-you state, or to the goal page's thank-you."""
+    """Back to the article with the thank-you state, or to the goal page's thank-you.
+
+    The article's fragment carries a short-lived token for this gift: the loader hands it to
+    the frame, which shows the donor's amount without making its cached URL personal.
+    """
     if donation.source_url:
-        return f"{donation.source_url}#donate-thanks={quote(slug, safe='')}"
+        token = sign_gift(donation)
+        return f"{donation.source_url}#donate-thanks={quote(slug, safe='')}&t={token}"
     return f"{public_url}/g/{slug}?{urlencode({'thanks': '1'})}"

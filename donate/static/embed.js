@@ -11,7 +11,7 @@
   var goalUrl = base + "/g/" + encodeURIComponent(data.goal);
   // Back from Checkout for this goal, paid (thank once) or cancelled (back at the form): here
   // only, and never again on reload or share.
-  var mark = /^#donate-(thanks|cancel)=(.+)$/.exec(location.hash);
+  var mark = /^#donate-(thanks|cancel)=([^&]+)(?:&t=([\w.-]+))?$/.exec(location.hash);
   var back = mark && mark[2] === encodeURIComponent(data.goal);
   var thanks = back && mark[1] === "thanks";
   if (back && history.replaceState) {
@@ -46,14 +46,11 @@
   if (!data.locale && document.documentElement.lang) {
     params.set("locale", document.documentElement.lang);
   }
-  if (thanks) {
-    // Back from Checkout: show the thanks, and fetch past every cache so the bar has moved.
-    params.set("thanks", "1");
-    params.set("fresh", Date.now());
-  }
   var frame = document.createElement("iframe");
   var ready = false;
-  frame.src = base + "/w/" + encodeURIComponent(data.goal) + "?" + params;
+  // The gift's token goes in the fragment, which no request carries: the URL stays cacheable.
+  frame.src = base + "/w/" + encodeURIComponent(data.goal) + "?" + params +
+    (thanks ? "#donate-thanks=" + (mark[3] || "") : "");
   frame.title = data.label || "Give to this fundraiser";
   frame.loading = back ? "eager" : "lazy";
   frame.style.cssText = "display:block;width:100%;border:0;color-scheme:normal;height:" +

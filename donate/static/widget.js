@@ -307,3 +307,68 @@
     presets.forEach(function (radio) { radio.addEventListener("change", followGift); });
   }
 })();
+
+(function () {
+  "use strict";
+  // Back from Checkout: the loader put the gift's signed token in our fragment, which no request
+  // carries, so our URL stays the cached one. Ask for that gift past every cache, then thank the
+  // donor where the form was, with their gift in the bar.
+  var doc = document, box = doc.getElementById("thank-you");
+  var mark = /^#donate-thanks=([\w.-]*)$/.exec(location.hash);
+  if (!box || !mark) return;
+  history.replaceState(history.state, "", location.pathname + location.search);
+  var form = doc.getElementById("give"), again = box.querySelector(".again");
+
+  function fill(selector, text) {
+    box.querySelectorAll(selector).forEach(function (element) { element.textContent = text; });
+  }
+
+  function show(gift) {
+    // No gift (an old link, an expired or forged token): a thank-you without an amount.
+    if (gift) {
+      var when = gift.state === "confirming" ? "confirming" : gift.monthly ? "monthly" : "once";
+      box.querySelector("[data-when=" + when + "]").hidden = false;
+      fill(".ty-amount", gift.amount);
+      fill(".ty-percent", gift.percent_text);
+      // The cached card may predate the gift: the bar and the sum raised as they are now.
+      var bar = doc.querySelector(".bar"), done = bar && bar.querySelector(".fill");
+      var raised = doc.querySelector(".raised strong");
+      if (done) {
+        done.style.width = gift.bar - gift.gift_bar + "%";
+        // The card's own gift segment (the form's preview) shows the gift, if it has one.
+        var mine = doc.getElementById("gift");
+        if (!mine && gift.gift_bar > 0) {
+          mine = doc.createElement("span");
+          mine.className = "gift";
+          done.after(mine);
+        }
+        if (mine) {
+          mine.style.left = done.style.width;
+          mine.style.width = gift.gift_bar + "%";
+        }
+        bar.setAttribute("aria-valuenow", Math.floor(gift.bar));
+        bar.setAttribute("aria-valuetext", gift.value_text);
+      }
+      if (raised) raised.textContent = gift.raised;
+    }
+    if (form) form.hidden = true;
+    box.hidden = false;
+  }
+
+  if (again && form) {
+    again.addEventListener("click", function () {
+      box.hidden = true;
+      form.hidden = false;
+      form.querySelector("input[type=radio],#amount").focus();
+    });
+  }
+  if (!mark[1]) return show(null);
+  var query = new URLSearchParams({ token: mark[1], locale: box.dataset.locale });
+  fetch(box.dataset.url + "?" + query, { cache: "no-store", credentials: "omit" })
+    .then(function (answer) { return answer.ok ? answer.json() : null; })
+    .catch(function () { return null; })
+    .then(function (gift) {
+      // A payment that failed meanwhile: the plain form, nothing said.
+      if (!gift || gift.state !== "failed") show(gift);
+    });
+})();

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
+from donate import ledger
 from donate.extensions import db
+from donate.models import DonationKind
+from donate.widget.thank_you import sign_gift
 from tests.browser.embedding import NO_SCROLLBARS, READY, csp_violations, embed, widget_frames
 from tests.factories import make_goal, make_offline_gift, make_site
 
@@ -148,7 +149,9 @@ def test_amounts_are_read_in_the_readers_notation(live_server, article_site, pag
     assert frame.is_hidden("#amount-error")
 
 
-def test_returning_donor_sees_thanks_and_the_moved_bar(live_server, article_site, pages):
+def test_returning_donor_sees_the_moved_bar_though_the_frame_came_from_cache(
+    live_server, article_site, pages
+):
     goal = make_goal(slug="moved")
     make_offline_gift(goal, 10_000)
     db.session.commit()
@@ -158,15 +161,42 @@ def test_returning_donor_sees_thanks_and_the_moved_bar(live_server, article_site
     page.wait_for_function(READY, arg=1)
     assert "$100 of" in widget_frames(page)[0].inner_text(".raised")
 
-    make_offline_gift(goal, 40_000)  # paid while the donor was at Checkout
+    # Paid while the donor was at Checkout: someone else's 300 and the donor's own 100.
+    make_offline_gift(goal, 30_000)
+    gift = ledger.create_pending_donation(
+        goal, amount_minor=10_000, kind=DonationKind.ONE_TIME, cause="test"
+    )
+    ledger.settle_donation(gift.id, cause="test", charge_id="ch_moved")
     db.session.commit()
     page.goto("about:blank")
-    page.goto(url + "#donate-thanks=moved")
+    page.goto(f"{url}#donate-thanks=moved&t={sign_gift(gift)}")
     page.wait_for_function(READY, arg=1)
     frame = widget_frames(page)[0]
-    assert re.search(r"[?&]thanks=1&fresh=\d+", frame.url)
-    assert frame.inner_text(".thanks") == "Thank you for your gift!"
-    assert "$500 of" in frame.inner_text(".raised")
+    # The frame's URL is the cached one: the token rode in its fragment, which the frame cleared.
+    assert "thanks=1" not in frame.url and "fresh" not in frame.url
+    assert frame.evaluate("location.hash") == ""
+    frame.wait_for_selector("#thank-you:not([hidden])")
+    assert "Your gift of $100.00 takes us to 10%." in frame.inner_text("#thank-you")
+    # Asked past every cache: the bar and the sum raised are as they are now.
+    assert frame.inner_text(".raised strong") == "$500"
+    assert frame.eval_on_selector(".bar .gift", "e => [e.style.left, e.style.width]") == [
+        "8%",
+        "2%",
+    ]
+
+
+def test_an_old_link_without_a_token_thanks_without_an_amount(live_server, article_site, pages):
+    make_goal(slug="old-link")
+    db.session.commit()
+    url = article_site.publish("/old-link", embed(live_server.url, "old-link"))
+    page = pages.open()
+    page.goto(url + "#donate-thanks=old-link")
+    page.wait_for_function(READY, arg=1)
+    frame = widget_frames(page)[0]
+    frame.wait_for_selector("#thank-you:not([hidden])")
+    assert frame.inner_text("#ty-title") == "Thank you!"
+    assert frame.is_hidden("[data-when=once]") and frame.is_hidden("#give")
+    assert page.evaluate("location.hash") == ""
 
 
 def test_a_page_on_an_origin_not_allowed_keeps_only_a_link(live_server, article_site, pages):
