@@ -106,7 +106,7 @@ class MonthlyDonor:
         return self.request.when if self.request else None
 
 
-def _donors_query(site: Site) -> sa.Select[Any]:
+def _donors_query(site: Site) -> sa.Select:
     instalments = (
         sa.select(
             Donation.subscription_id,
