@@ -145,7 +145,7 @@ def test_overview_and_donations_fit_a_phone(live_server, pages, artifacts, newsr
     page.screenshot(path=artifacts("dashboard-overview-390.png"), full_page=True)
 
     page.goto(f"{base}/donations")
-    assert page.locator("table.donations tbody tr").count() == 4
+    assert page.locator("table.donations tbody tr").count() == 20  # 4 gifts, 16 monthly
     fits(page)
     assert label_of(page, "table.donations tbody td.source") == '"Article"'
     # The long article address wraps inside its card instead of widening the page.
@@ -159,7 +159,6 @@ def test_overview_and_donations_fit_a_phone(live_server, pages, artifacts, newsr
     page.click("text=Overview")
     page.click("text=Keep the flood desk open through the winter")
     fits(page)
-    assert "https://" not in page.inner_text(".goal-facts") or True
     assert "/g/keep-the-flood-desk-open-through-the-winter-season" in page.inner_text(".goal-facts")
     page.screenshot(path=artifacts("dashboard-goal-390.png"), full_page=True)
     assert csp_violations(pages) == []
