@@ -14,6 +14,7 @@ from donate.extensions import db
 from donate.models import AuditLog, DonationKind, Refund, Role, SubscriptionStatus
 from tests.admin_support import PASSWORD, make_user
 from tests.browser.embedding import csp_violations
+from tests.browser.test_accessibility_in_browser import _axe_violations as axe_violations
 from tests.factories import make_goal, make_offline_gift, make_site
 from tests.test_admin_monthly import monthly_gift
 
@@ -106,6 +107,7 @@ def test_monthly_donors_list_on_a_phone_and_a_screen(live_server, pages, artifac
         for status in ("active", "cancelling at period end", "past due (payment failing)"):
             assert status in text
         fits(page)
+        assert axe_violations(page) is None
         page.screenshot(path=artifacts(f"dashboard-monthly-{width}.png"), full_page=True)
         if width == PHONE:
             # Each row is a card; each cell names its column, the header row is for screen readers.
@@ -126,6 +128,7 @@ def test_cancel_buttons_ask_first_with_the_amount(live_server, pages, artifacts,
     page.click("text=monthly-donor-number-0@subscribers.riverside.example")
     page.wait_for_url("**/monthly/*")
     fits(page)
+    assert axe_violations(page) is None
     page.screenshot(path=artifacts("dashboard-monthly-donor-390.png"), full_page=True)
     asked: list[str] = []
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
@@ -147,9 +150,11 @@ def test_overview_and_donations_fit_a_phone(live_server, pages, artifacts, newsr
     page.goto(f"{base}/donations")
     assert page.locator("table.donations tbody tr").count() == 20  # 4 gifts, 16 monthly
     fits(page)
-    assert label_of(page, "table.donations tbody td.source") == '"Article"'
+    article = "table.donations tbody td.source:not(:empty)"
+    assert label_of(page, article) == '"Article"'
+    assert axe_violations(page) is None
     # The long article address wraps inside its card instead of widening the page.
-    source = page.locator("table.donations tbody td.source").first.bounding_box()
+    source = page.locator(article).first.bounding_box()
     assert source["x"] + source["width"] <= PHONE
     page.screenshot(path=artifacts("dashboard-donations-390.png"), full_page=True)
 
