@@ -375,3 +375,16 @@ def test_a_gift_stripe_already_ended_is_refused_with_stripes_reason(
     assert stripe_sandbox.flush(timeout=30)
     db.session.expire_all()
     assert db.session.get(Subscription, subscription.id).status == SubscriptionStatus.CANCELED
+
+
+def test_every_status_stripe_python_knows_has_a_label():
+    import typing
+
+    import stripe
+
+    from donate.admin.monthly_donors import CANCELLING, STATUS_LABELS
+
+    literal, _other = typing.get_args(stripe.Subscription.__annotations__["status"])
+    stripes = set(typing.get_args(literal))
+    assert stripes == {status.value for status in SubscriptionStatus}
+    assert set(STATUS_LABELS) == stripes | {CANCELLING}
