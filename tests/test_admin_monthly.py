@@ -388,3 +388,16 @@ def test_every_status_stripe_python_knows_has_a_label():
     stripes = set(typing.get_args(literal))
     assert stripes == {status.value for status in SubscriptionStatus}
     assert set(STATUS_LABELS) == stripes | {CANCELLING}
+
+
+def test_the_list_goes_fifty_to_a_page(client, dashboard):
+    d = dashboard
+    for number in range(51):
+        monthly_gift(d.goal_a, paid=0, email=f"page-{number}@donor.example")
+    sign_in_as(client, d.viewer)
+    first = client.get(f"/admin/sites/{d.site_a.id}/monthly?goal={d.goal_a.id}").text
+    assert "51 monthly gifts, page 1 of 2" in first
+    assert first.count("<tr>") == 51  # the header and fifty rows
+    assert f"/monthly?page=2&amp;goal={d.goal_a.id}" in first
+    second = client.get(f"/admin/sites/{d.site_a.id}/monthly?page=2&goal={d.goal_a.id}").text
+    assert second.count("<tr>") == 2 and "page-0@donor.example" in second

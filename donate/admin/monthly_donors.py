@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
+from donate.admin.donations import PAGE_SIZE, Page
 from donate.extensions import db
 from donate.ledger.transitions import SUBSCRIPTION_FINAL
 from donate.models import (
@@ -21,7 +22,6 @@ from donate.models import (
     SubscriptionStatus,
 )
 
-PAGE_SIZE = 50
 CANCEL_ACTION = "subscription.cancel"
 CANCELLING = "cancelling_at_period_end"
 # Every status Stripe reports, in the words the dashboard uses, plus ours for a scheduled end.
@@ -185,24 +185,10 @@ def _as_donors(site: Site, rows: list[Any]) -> list[MonthlyDonor]:
 
 
 @dataclass(frozen=True)
-class DonorPage:
-    """One page of the list."""
+class DonorPage(Page):
+    """One page of monthly donors; where it sits is worked out as for the donations list."""
 
-    donors: list[MonthlyDonor]
-    number: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
+    donors: list[MonthlyDonor] = field(default_factory=list)
 
 
 def page_of(site: Site, *, goal_id: int | None, number: int) -> DonorPage:
@@ -219,7 +205,8 @@ def page_of(site: Site, *, goal_id: int | None, number: int) -> DonorPage:
         .limit(PAGE_SIZE)
         .offset((number - 1) * PAGE_SIZE)
     ).all()
-    return DonorPage(donors=_as_donors(site, list(rows)), number=number, total=int(total))
+    donors = _as_donors(site, list(rows))
+    return DonorPage(donations=[], number=number, total=int(total), donors=donors)
 
 
 def donor_or_none(site: Site, subscription_id: int) -> MonthlyDonor | None:
