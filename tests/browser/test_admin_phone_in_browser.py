@@ -88,6 +88,7 @@ def signed_in(pages, live_server, width: int):  # noqa: ANN001, ANN201
 
 
 def fits(page) -> None:  # noqa: ANN001
+    page.wait_for_load_state("load")  # measured on the page and its style sheet, not mid-way
     assert page.evaluate(NO_SIDEWAYS_SCROLL), page.evaluate(SCROLL_WIDTHS)
 
 
@@ -162,7 +163,9 @@ def test_overview_and_donations_fit_a_phone(live_server, pages, artifacts, newsr
         page.goto(base + path)
         fits(page)
     page.click("text=Overview")
+    page.wait_for_url(f"{base}/")
     page.click("text=Keep the flood desk open through the winter")
+    page.wait_for_url("**/goals/*")
     fits(page)
     assert "/g/keep-the-flood-desk-open-through-the-winter-season" in page.inner_text(".goal-facts")
     page.screenshot(path=artifacts("dashboard-goal-390.png"), full_page=True)
