@@ -401,3 +401,19 @@ def test_the_list_goes_fifty_to_a_page(client, dashboard):
     assert f"/monthly?page=2&amp;goal={d.goal_a.id}" in first
     second = client.get(f"/admin/sites/{d.site_a.id}/monthly?page=2&goal={d.goal_a.id}").text
     assert second.count("<tr>") == 2 and "page-0@donor.example" in second
+
+
+def test_a_gift_already_ending_is_not_scheduled_again(client, dashboard):
+    d = dashboard
+    subscription = monthly_gift(d.goal_a, cancel_at_period_end=True)
+    sign_in_as(client, d.editor)
+    page = client.get(f"/admin/sites/{d.site_a.id}/monthly/{subscription.id}").text
+    assert "Cancel at the end of the period" not in page and "Cancel now" in page
+    assert "<dt>Ends</dt>" in page
+    done = post_form(
+        client,
+        f"/admin/sites/{d.site_a.id}/monthly/{subscription.id}/cancel",
+        {"when": "period_end"},
+        follow_redirects=True,
+    )
+    assert "already ends, or was asked to end, at the end of its period" in done.text

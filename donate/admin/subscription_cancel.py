@@ -32,7 +32,8 @@ def request_cancel(donor: MonthlyDonor, *, when: str) -> None:
         raise CancelRefused("This monthly gift has already ended; nothing changed.")
     if when == "period_end" and not donor.may_cancel_at_period_end:
         raise CancelRefused(
-            "This monthly gift already ends at the end of its period; nothing changed."
+            "This monthly gift already ends, or was asked to end, at the end of its period; "
+            "nothing changed."
         )
     subscription = donor.subscription
     stripe_id = subscription.stripe_subscription_id
