@@ -493,7 +493,7 @@ def update_subscription(object_id: str) -> Response:
 def cancel_subscription(object_id: str) -> Response:
     with runtime().store.change():
         subscription = g.account.require("subscription", object_id, "subscription_exposed_id")
-        simulation.cancel_subscription(g.account, subscription, event_request())
+        simulation.cancel_subscription(g.account, subscription, event_request(), g.params)
     return render(subscription)
 
 

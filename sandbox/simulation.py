@@ -1005,19 +1005,17 @@ def advance_subscription(account: Account, subscription: dict) -> dict:
     return {"subscription": subscription, "invoice": invoice}
 
 
+# Terminal statuses: no further invoices, and the subscription cannot be cancelled again.
+ENDED_SUBSCRIPTION_STATUSES = frozenset({"canceled", "incomplete_expired"})
+
+
 def update_subscription(
     account: Account, subscription: dict, params: dict, request: dict | None = None
 ) -> dict:
     """Apply a subscription update. Fires customer.subscription.updated when anything changed."""
     cancel_at_period_end = get_bool(params, "cancel_at_period_end")
     details = get_dict(params, "cancellation_details")
-    if subscription["status"] == "canceled" and (
-        cancel_at_period_end is not None or "description" in params
-    ):
-        raise invalid(
-            "subscription",
-            "A canceled subscription can only update its cancellation_details and metadata.",
-        )
+    _check_updatable(subscription, params)
     before = copy.deepcopy(subscription)
     if "metadata" in params:
         subscription["metadata"] = merge_metadata(subscription["metadata"], params["metadata"])
@@ -1037,6 +1035,24 @@ def update_subscription(
             "customer.subscription.updated", subscription, previous=previous, request=request
         )
     return subscription
+
+
+def _check_updatable(subscription: dict, params: dict) -> None:
+    """Refuse what Stripe refuses: an ended subscription keeps only its cancellation details and
+    metadata; an incomplete one (first payment not made) only its metadata."""
+    status = subscription["status"]
+    changing = set(params) - {"metadata", "expand"}
+    if status in ENDED_SUBSCRIPTION_STATUSES and changing - {"cancellation_details"}:
+        raise invalid(
+            "subscription",
+            f"A {status} subscription can only update its cancellation_details and metadata.",
+        )
+    if status == "incomplete" and changing:
+        raise invalid(
+            "subscription",
+            "A subscription in incomplete status can only update its metadata until its "
+            "first invoice is paid.",
+        )
 
 
 def _set_cancel_at_period_end(subscription: dict, flag: bool) -> None:
@@ -1060,14 +1076,22 @@ def _set_cancel_at_period_end(subscription: dict, flag: bool) -> None:
         )
 
 
-def cancel_subscription(account: Account, subscription: dict, request: dict | None = None) -> dict:
+def cancel_subscription(
+    account: Account, subscription: dict, request: dict | None = None, params: dict | None = None
+) -> dict:
     """Cancel a subscription now. Fires customer.subscription.deleted."""
-    if subscription["status"] == "canceled":
+    if subscription["status"] in ENDED_SUBSCRIPTION_STATUSES:
         raise invalid(
             "subscription",
             f"The subscription {subscription['id']} has already been canceled.",
             code="resource_already_canceled",
         )
+    details = get_dict(params or {}, "cancellation_details")
+    if details:
+        subscription["cancellation_details"] = {
+            **subscription["cancellation_details"],
+            **{key: details[key] or None for key in ("comment", "feedback") if key in details},
+        }
     moment = objects.now()
     subscription.update(
         status="canceled",

@@ -7,9 +7,12 @@ without a site in its URL, fails here until it is looked at.
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from werkzeug.routing import Rule
 
+from donate.extensions import db
+from donate.models import Subscription, SubscriptionStatus
 from tests.admin_support import csrf_token, post_form, sign_in_as
 
 pytest_plugins = ["tests.admin_fixtures"]  # the dashboard and outbox fixtures
@@ -48,6 +51,25 @@ def site_rules(app: Flask) -> list[Rule]:
     return [rule for rule in admin_rules(app) if "site_id" in rule.arguments]
 
 
+def subscription_of(goal) -> int:
+    """A monthly gift to the goal, made when a rule first needs one."""
+    found = db.session.execute(
+        sa.select(Subscription.id).where(Subscription.goal_id == goal.id).limit(1)
+    ).scalar()
+    if found is None:
+        subscription = Subscription(
+            goal_id=goal.id,
+            stripe_subscription_id=f"sub_isolation_{goal.id}",
+            amount_minor=1_000,
+            currency=goal.currency,
+            status=SubscriptionStatus.ACTIVE,
+        )
+        db.session.add(subscription)
+        db.session.flush()
+        found = subscription.id
+    return found
+
+
 def values_for(rule: Rule, *, site, goal, donation, user) -> dict[str, object]:
     known = {
         "site_id": site.id,
@@ -56,6 +78,8 @@ def values_for(rule: Rule, *, site, goal, donation, user) -> dict[str, object]:
         "user_id": user.id,
         "nonce": "an-invitation-nonce",
     }
+    if "subscription_id" in rule.arguments:
+        known["subscription_id"] = subscription_of(goal)
     unknown = set(rule.arguments) - set(known)
     assert not unknown, f"{rule.endpoint}: teach this test to fill {sorted(unknown)}"
     return {name: known[name] for name in rule.arguments}
@@ -100,7 +124,7 @@ def test_site_a_urls_naming_site_b_rows_are_404_too(app, client, dashboard):
     sign_in_as(client, d.owner)
     token = csrf_token(client)
     for rule in site_rules(app):
-        if not set(rule.arguments) & {"goal_id", "donation_id", "user_id"}:
+        if not set(rule.arguments) & {"goal_id", "donation_id", "user_id", "subscription_id"}:
             continue
         url = build(
             app,
@@ -235,6 +259,7 @@ def test_ids_too_large_for_the_database_name_nothing(client, dashboard, huge):
         f"{site}/donations/{huge}",
         f"{site}/goals/{huge}",
         f"{site}/goals/{huge}/embed",
+        f"{site}/monthly/{huge}",
     ):
         assert client.get(path).status_code == 404, path
     removed = post_form(client, f"{site}/people/{huge}/remove")

@@ -61,7 +61,7 @@ def test_widget_image_api_home_and_dashboard_show_one_formatting(
 
     sign_in_as(client, d.viewer)
     overview = _plain(client.get(f"/admin/sites/{d.site_a.id}/").get_data(as_text=True))
-    assert f'<td class="num">{expected}</td>' in overview
+    assert f'<td data-label="Reached" class="num">{expected}</td>' in overview
     detail_page = client.get(f"/admin/sites/{d.site_a.id}/goals/{goal.id}")
     detail = _plain(detail_page.get_data(as_text=True))
     assert f"<dt>Reached</dt><dd>{expected}</dd>" in detail

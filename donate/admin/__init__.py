@@ -8,6 +8,7 @@ from donate.admin import (  # noqa: F401
     donation_views,
     goal_views,
     match_views,
+    monthly_views,
     views,
 )
 from donate.admin.blueprint import admin

@@ -8,6 +8,7 @@ from donate.admin import goal_changes, reports, scoping
 from donate.admin.blueprint import admin
 from donate.admin.charts import daily_chart
 from donate.admin.forms import GoalForm, GoalStatusForm
+from donate.admin.links import public_link
 from donate.admin.scoping import current_site, requires
 from donate.admin.views import Page
 from donate.extensions import db
@@ -49,6 +50,7 @@ def show_goal(goal_id: int) -> Page:
         days=days,
         chart=chart,
         articles=reports.raised_per_article([goal.id]),
+        public_url=public_link("widget.goal_page", slug=goal.slug),
         status_form=GoalStatusForm(formdata=None, data={"status": goal.status.value}),
     )
 

@@ -424,6 +424,36 @@ class StripeGateway:
         except stripe.StripeError as error:
             raise _wrap(error) from error
 
+    def cancel_subscription(self, subscription_id: str) -> dict[str, Any]:
+        """End a monthly gift now; Stripe's customer.subscription.deleted event follows.
+
+        A DELETE takes no idempotency key: a second one is refused as already canceled.
+        """
+        params: stripe.params.SubscriptionCancelParams = {
+            "cancellation_details": {"comment": "Cancelled from the donate dashboard."}
+        }
+        try:
+            return _plain(self._client.v1.subscriptions.cancel(subscription_id, params))
+        except stripe.StripeError as error:
+            raise _wrap(error) from error
+
+    def cancel_subscription_at_period_end(
+        self, subscription_id: str, *, idempotency_key: str
+    ) -> dict[str, Any]:
+        """Let a monthly gift run to the end of the paid month; an updated event follows."""
+        params: stripe.params.SubscriptionUpdateParams = {
+            "cancel_at_period_end": True,
+            "cancellation_details": {"comment": "Cancelled from the donate dashboard."},
+        }
+        try:
+            return _plain(
+                self._client.v1.subscriptions.update(
+                    subscription_id, params, {"idempotency_key": idempotency_key}
+                )
+            )
+        except stripe.StripeError as error:
+            raise _wrap(error) from error
+
     def list_subscriptions(
         self, *, created_gte: int | None = None, starting_after: str | None = None
     ) -> dict[str, Any]:
