@@ -19,6 +19,7 @@ from donate.models import (
     GoalDonor,
     utcnow,
 )
+from donate.receipts.numbers import number_counted_gift
 
 
 def donor_key_for(*, email: str | None, customer_id: str | None, donation_id: int) -> str:
@@ -135,6 +136,7 @@ def _count_settled(donation: Donation, *, cause: str, action: str) -> None:
         donations=1,
         donors=1 if new_donor else 0,
     )
+    number_counted_gift(donation)
 
 
 def close_pending_donation(donation_id: int, state: DonationState, *, cause: str) -> bool:
