@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from donate import ledger
@@ -33,9 +32,9 @@ from donate.outbox import queue
 from donate.outbox.worker import Worker, WorkerOptions
 from tests.admin_support import post_form, sign_in_as
 from tests.factories import make_goal, make_offline_gift, make_site
-from tests.smtp_support import html_of, smtp_server, text_of  # noqa: F401
+from tests.smtp_support import html_of, text_of
 
-pytest_plugins = ["tests.admin_fixtures"]
+pytest_plugins = ["tests.admin_fixtures", "tests.smtp_support"]
 
 
 def send_due() -> int:

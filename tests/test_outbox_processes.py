@@ -21,10 +21,11 @@ import sqlalchemy as sa
 from donate.extensions import db
 from donate.models import Donation, OutboxMessage, OutboxStatus, Site
 from tests.factories import make_goal, make_offline_gift, make_site
-from tests.smtp_support import smtp_server, text_of  # noqa: F401
+from tests.smtp_support import text_of
 from tests.test_payments_e2e import checkout_session_id, give, pay, settled_totals
 
 pytestmark = pytest.mark.live
+pytest_plugins = ["tests.smtp_support"]
 ROOT = Path(__file__).resolve().parent.parent
 
 

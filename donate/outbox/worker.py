@@ -57,7 +57,8 @@ class Worker:
                 break
             db.session.remove()  # no connection, let alone a transaction, kept between polls
             self.stopping.wait(self.options.poll_seconds)
-        db.session.remove()
+        if not self.options.once:
+            db.session.remove()
         return self.sent
 
     def work_one(self) -> bool:
