@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 
 import click
@@ -39,6 +40,9 @@ def worker_command(
         raise click.ClickException("--crash-at is for the test suite only.")
     if config["DONATE_ENV"] == "production" and not config.get("SMTP_HOST"):
         raise click.ClickException("Set SMTP_HOST (and SMTP_PORT, ...): there is no mail server.")
+    # Each message sent (and, without SMTP_HOST in development, its text) is one log line.
+    if current_app.logger.getEffectiveLevel() > logging.INFO:
+        current_app.logger.setLevel(logging.INFO)
     worker = Worker(WorkerOptions(poll_seconds, lease_seconds, once, crash_at))
     signal.signal(signal.SIGTERM, worker.stop)
     signal.signal(signal.SIGINT, worker.stop)

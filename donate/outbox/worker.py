@@ -94,6 +94,7 @@ class Worker:
         self._crash_if("accepted")
         queue.finish(lease, OutboxStatus.SENT, before_commit=lambda: self._crash_if("marking"))
         self.sent += 1
+        current_app.logger.info("Sent outbox message %s (%s).", lease.message_id, email["Subject"])
 
     def _crash_if(self, point: str) -> None:
         if self.options.crash_at == point:
