@@ -1,4 +1,4 @@
-"""A real SMTP server (aiosmtpd) in the test process, and the app's mail settings pointed at it."""
+"""What a real SMTP server in the test process accepted, and how to read those messages."""
 
 from __future__ import annotations
 
@@ -6,13 +6,8 @@ import email
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
-
-import pytest
-from aiosmtpd.controller import Controller
-from flask import Flask
 
 
 class MailInbox:
@@ -60,24 +55,3 @@ def html_of(message: EmailMessage) -> str:
     body = message.get_body(("html",))
     assert body is not None
     return str(body.get_content()).replace("\r\n", "\n")  # type: ignore[attr-defined]
-
-
-@pytest.fixture
-def smtp_server(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[MailInbox, int]]:
-    """Start the server on a free loopback port and send the app's mail there, without TLS."""
-    inbox = MailInbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    for key, value in {
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": port,
-        "SMTP_USERNAME": "",
-        "SMTP_STARTTLS": False,
-        "MAIL_FROM": "Riverside Gazette <give@riverside.example>",
-    }.items():
-        monkeypatch.setitem(app.config, key, value)
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()

@@ -8,6 +8,7 @@ processes, two at once and killed at named points.
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -34,7 +35,7 @@ from tests.admin_support import post_form, sign_in_as
 from tests.factories import make_goal, make_offline_gift, make_site
 from tests.smtp_support import html_of, text_of
 
-pytest_plugins = ["tests.admin_fixtures", "tests.smtp_support"]
+pytest_plugins = ["tests.admin_fixtures", "tests.smtp_fixtures"]
 
 
 def send_due() -> int:
@@ -301,3 +302,47 @@ def test_the_counter_row_holds_the_last_number(db_session):
     make_offline_gift(goal, 1_000)
     counter = db.session.get(ReceiptCounter, goal.site_id)
     assert counter is not None and counter.last_number == 2
+
+
+def test_numbers_have_no_gap_across_a_rollback(app, committed_db):
+    goal = make_goal(make_site())
+    goal_id = goal.id
+    make_offline_gift(goal, 1_000)
+    db.session.commit()
+    doomed = make_offline_gift(goal, 2_000)
+    assert doomed.receipt_number == 2
+    db.session.rollback()  # the gift and its number go together
+    make_offline_gift(db.session.get(Goal, goal_id), 3_000)
+    db.session.commit()
+    numbers = db.session.execute(
+        sa.select(Donation.receipt_number).order_by(Donation.receipt_number)
+    ).scalars()
+    assert list(numbers) == [1, 2]
+
+
+def test_gifts_counted_at_once_take_distinct_numbers_without_gaps(app, committed_db):
+    goal_id = make_goal(make_site()).id
+    db.session.commit()
+    errors: list[BaseException] = []
+
+    def record_five() -> None:
+        with app.app_context():
+            try:
+                for _ in range(5):
+                    make_offline_gift(db.session.get(Goal, goal_id), 1_000)
+                    db.session.commit()
+            except BaseException as error:  # reported below, in the test's own thread
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=record_five) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    numbers = db.session.execute(
+        sa.select(Donation.receipt_number).order_by(Donation.receipt_number)
+    ).scalars()
+    assert list(numbers) == list(range(1, 11))

@@ -25,7 +25,7 @@ from tests.smtp_support import text_of
 from tests.test_payments_e2e import checkout_session_id, give, pay, settled_totals
 
 pytestmark = pytest.mark.live
-pytest_plugins = ["tests.smtp_support"]
+pytest_plugins = ["tests.smtp_fixtures"]
 ROOT = Path(__file__).resolve().parent.parent
 
 

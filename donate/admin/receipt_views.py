@@ -30,5 +30,5 @@ def resend_receipt(donation_id: int) -> Page:
         db.session.commit()
         flash(f"Receipt {gift.receipt_number} is on its way to {gift.donor_email} again.", "info")
     else:
-        flash("This gift has no receipt number or no donor e-mail to send it to.", "error")
+        flash("Only a counted gift with a donor e-mail has a receipt to send again.", "error")
     return redirect(url_for("admin.donation", donation_id=gift.id))

@@ -14,6 +14,7 @@ from donate.extensions import db, insert_ignoring_duplicates
 from donate.models import (
     Donation,
     DonationKind,
+    DonationState,
     Goal,
     OutboxKind,
     ReceiptCounter,
@@ -72,6 +73,8 @@ def queue_refund_notice(donation: Donation, refund_id: int) -> None:
 def queue_copy(donation: Donation) -> bool:
     """An owner's resend: the same receipt again, marked as a copy; False when it cannot be."""
     if donation.receipt_number is None or not donation.donor_email:
+        return False
+    if donation.state != DonationState.SUCCEEDED:
         return False
     site = _site_of(donation.goal_id)
     queue.enqueue(
