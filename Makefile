@@ -59,11 +59,15 @@ run: $(STAMP) catalogues
 	@mkdir -p instance
 	$(PY) -m flask --app wsgi db upgrade
 	$(PY) -m flask --app wsgi donate demo
-	@if [ -z "$$STRIPE_SECRET_KEY" ] && [ -f sandbox/__main__.py ]; then \
+	@# The outbox worker sends receipts and password resets beside the app: through SMTP_HOST
+	@# when it is set, else into the log and instance/mail/ (see README, Mail).
+	@$(PY) -m flask --app wsgi donate worker & worker_pid=$$!; \
+	trap 'kill $$worker_pid 2>/dev/null' EXIT INT TERM; \
+	if [ -z "$$STRIPE_SECRET_KEY" ] && [ -f sandbox/__main__.py ]; then \
 	  echo "No STRIPE_SECRET_KEY: payments are simulated by the local Stripe sandbox on port $(SANDBOX_PORT)."; \
 	  $(PY) -m sandbox --host 127.0.0.1 --port $(SANDBOX_PORT) --state instance/sandbox.json \
 	    --webhook-url http://$(HOST):$(PORT)/stripe/webhook --webhook-secret $(SANDBOX_WEBHOOK_SECRET) & \
-	  sandbox_pid=$$!; trap 'kill $$sandbox_pid 2>/dev/null' EXIT INT TERM; \
+	  sandbox_pid=$$!; trap 'kill $$sandbox_pid $$worker_pid 2>/dev/null' EXIT INT TERM; \
 	  export STRIPE_SECRET_KEY=sk_test_sandbox STRIPE_API_BASE=http://127.0.0.1:$(SANDBOX_PORT) \
 	    STRIPE_WEBHOOK_SECRET=$(SANDBOX_WEBHOOK_SECRET); \
 	  for attempt in $$(seq 1 100); do \

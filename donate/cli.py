@@ -16,6 +16,7 @@ from donate.accounts import AccountError, create_user, grant_role, set_operator
 from donate.extensions import db
 from donate.goals import GoalSettings, SettingsError, SiteSettings, create_goal, create_site
 from donate.models import DonationKind, Goal, GoalStatus, Role, Site, User
+from donate.outbox.command import worker_command
 
 DEMO_EMAIL = "demo@example.org"
 DEMO_PASSWORD = "demo-password"  # printed in the terminal by `make run`; development only
@@ -257,6 +258,10 @@ def demo_command() -> None:
             default_currency="USD",
             default_locale="en_US",
             time_zone="America/New_York",
+            receipts_enabled=True,
+            receipt_organisation="Demo Gazette Foundation",
+            receipt_address="1 Main Street\nSpringfield, NY 10001",
+            receipt_tax_note="A demo: this receipt is not valid for tax purposes.",
         )
     )
     user = create_user(DEMO_EMAIL, DEMO_PASSWORD, name="Demo Owner")
@@ -477,3 +482,6 @@ def replay_event_command(event_id: str) -> None:
     if receipt.http_status != 200:
         _fail(receipt.message)
     click.echo(receipt.message)
+
+
+donate_cli.add_command(worker_command)

@@ -45,6 +45,31 @@ class SiteSettings:
     time_zone: str = "UTC"
     brand_colour: str = "#1d4ed8"
     home_url: str = ""
+    receipts_enabled: bool = False
+    receipt_organisation: str = ""
+    receipt_address: str = ""
+    receipt_tax_note: str = ""
+
+
+def _checked_receipt_settings(settings: SiteSettings, errors: dict[str, str]) -> dict[str, object]:
+    """What receipts print about the organisation: its name on one line, address and note free."""
+    organisation = settings.receipt_organisation.strip()
+    if len(organisation) > 200 or CONTROL.search(organisation):
+        errors["receipt_organisation"] = (
+            "Keep the organisation's name on one line, in 200 characters."
+        )
+    address = "\n".join(line.strip() for line in settings.receipt_address.strip().splitlines())
+    if len(address) > 1000:
+        errors["receipt_address"] = "Keep the address under 1,000 characters."
+    tax_note = settings.receipt_tax_note.strip().replace("\r\n", "\n")
+    if len(tax_note) > 2000:
+        errors["receipt_tax_note"] = "Keep the tax note under 2,000 characters."
+    return {
+        "receipts_enabled": bool(settings.receipts_enabled),
+        "receipt_organisation": organisation,
+        "receipt_address": address,
+        "receipt_tax_note": tax_note,
+    }
 
 
 def _checked_site(settings: SiteSettings) -> dict[str, object]:
@@ -79,6 +104,7 @@ def _checked_site(settings: SiteSettings) -> dict[str, object]:
         values["home_url"] = normalise_home_url(settings.home_url)
     except HomeUrlError as error:
         errors["home_url"] = str(error)
+    values.update(_checked_receipt_settings(settings, errors))
     if errors:
         raise SettingsError(errors)
     return values

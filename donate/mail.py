@@ -72,6 +72,28 @@ def send(message: Outgoing) -> None:
     )
 
 
+def deliver(email: EmailMessage) -> None:
+    """Hand a composed message to the mail server, or (development, test) to the folder and log.
+
+    Raises MailError when it was not handed over, so the outbox keeps the message and retries.
+    """
+    config = current_app.config
+    if config.get("SMTP_HOST"):
+        _send_smtp(email)
+        return
+    if config.get("DONATE_ENV") not in _KEEPS_UNSENT_MAIL:
+        raise MailError("Mail is not configured: set SMTP_HOST.")
+    path = _write_to_folder(email)
+    text = email.get_body(("plain",))
+    current_app.logger.info(
+        "Mail to %s (%s), kept in %s:\n%s",
+        email["To"],
+        email["Subject"],
+        path,
+        text.get_content() if isinstance(text, EmailMessage) else "",
+    )
+
+
 def _send_smtp(email: EmailMessage) -> None:
     config = current_app.config
     try:

@@ -149,6 +149,11 @@ class Site(Model):
     # The site's own front page, linked from the goal page; http(s) only (donate.site_links).
     home_url: Mapped[str | None] = mapped_column(sa.String(500), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Receipts: off until the owner turns them on; the organisation's own words go on each one.
+    receipts_enabled: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    receipt_organisation: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    receipt_address: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    receipt_tax_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
     goals: Mapped[list[Goal]] = relationship(back_populates="site")
     memberships: Mapped[list[Membership]] = relationship(back_populates="site")
@@ -449,6 +454,8 @@ class Donation(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     state_cause: Mapped[str | None] = mapped_column(sa.String(255))
+    # Given when the gift is counted, from the site's gapless counter (receipt_counters).
+    receipt_number: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     goal: Mapped[Goal] = relationship()
     subscription: Mapped[Subscription | None] = relationship()
@@ -659,3 +666,62 @@ class GoalCover(Model):
     alt: Mapped[str] = mapped_column(sa.String(300), default="")
     data: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OutboxKind(enum.StrEnum):
+    RECEIPT = "receipt"
+    REFUND_NOTICE = "refund_notice"
+    RESET_REQUESTED = "reset_requested"
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    # Nothing to send: no account for a reset request, no address left on a gift.
+    SKIPPED = "skipped"
+    # Every retry failed; an owner can resend a receipt.
+    FAILED = "failed"
+
+
+class OutboxMessage(Model):
+    """A message to send, written with its cause; the worker leases, sends, then marks it sent."""
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[OutboxKind] = mapped_column(str_enum(OutboxKind, "outbox_kind"))
+    status: Mapped[OutboxStatus] = mapped_column(
+        str_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING
+    )
+    recipient: Mapped[str] = mapped_column(sa.String(320))
+    site_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("sites.id", ondelete="CASCADE"), index=True
+    )
+    donation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("donations.id", ondelete="CASCADE"), index=True
+    )
+    refund_id: Mapped[int | None] = mapped_column(sa.ForeignKey("refunds.id", ondelete="CASCADE"))
+    # An owner's resend: the same receipt again, marked as a copy, under a Message-ID of its own.
+    copy: Mapped[bool] = mapped_column(default=False)
+    # Chosen when the row is written and used for every attempt, so a resend is the same message.
+    message_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claim_token: Mapped[str | None] = mapped_column(sa.String(32))
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (sa.Index("ix_outbox_messages_due", "status", "available_at"),)
+
+
+class ReceiptCounter(Model):
+    """A site's last receipt number, moved in the transaction that counts a gift: no gaps."""
+
+    __tablename__ = "receipt_counters"
+
+    site_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_number: Mapped[int] = mapped_column(sa.BigInteger, default=0)

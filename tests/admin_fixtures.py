@@ -11,9 +11,11 @@ from itertools import count
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, has_app_context
 
+from donate.extensions import db
 from donate.models import Donation, Goal, Role, Site, User
+from donate.outbox.worker import Worker, WorkerOptions
 from tests.admin_support import make_user
 from tests.factories import make_goal, make_offline_gift, make_site
 
@@ -67,6 +69,9 @@ class Outbox:
     folder: Path
 
     def messages(self) -> list[Message]:
+        if has_app_context():  # what the requests queued, sent by the worker as it would be
+            db.session.commit()
+            Worker(WorkerOptions(once=True)).run()
         if not self.folder.exists():
             return []
         return [email.message_from_bytes(p.read_bytes()) for p in sorted(self.folder.iterdir())]

@@ -35,6 +35,7 @@ OWNER_ONLY = {
     "admin.revoke_invitation",
     "admin.change_role",
     "admin.remove_member",
+    "admin.resend_receipt",
 }
 # Pages that exist only to change something, so a viewer may not even open them.
 EDITOR_PAGES = {"admin.new_goal", "admin.edit_goal", "admin.offline_gift"}

@@ -9,6 +9,7 @@ from donate.admin import (  # noqa: F401
     goal_views,
     match_views,
     monthly_views,
+    receipt_views,
     views,
 )
 from donate.admin.blueprint import admin

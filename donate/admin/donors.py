@@ -11,6 +11,7 @@ from donate.admin import audit
 from donate.admin.donations import events_naming, stripe_ids
 from donate.extensions import db
 from donate.models import Donation, Goal, Site
+from donate.outbox import queue
 
 ERASED = "erased"
 
@@ -112,10 +113,12 @@ def erase(site: Site, donation: Donation) -> int:
         gift.anonymous = True
     db.session.flush()
     scrubbed = _scrub_inbox(gifts)
+    messages = queue.forget_donations(gift.id for gift in gifts)
     audit.record(
         "donor.erase",
         f"donation:{donation.id}",
         donations=[gift.id for gift in gifts],
         stripe_events_scrubbed=scrubbed,
+        outbox_messages_deleted=messages,
     )
     return len(gifts)

@@ -213,6 +213,18 @@ class SiteForm(RuleErrors, FlaskForm):
         description="The goal page links back here, such as https://news.example.org/.",
         validators=[Optional()],
     )
+    receipts_enabled = BooleanField(
+        "E-mail each donor a thank-you with a receipt",
+        description="Stripe's own receipts, if you turned them on there, are not tax receipts.",
+    )
+    receipt_organisation = StringField(
+        "Organisation's name on receipts", description="Leave empty to use the site's name."
+    )
+    receipt_address = TextAreaField("Organisation's address on receipts")
+    receipt_tax_note = TextAreaField(
+        "Tax note on receipts",
+        description="Printed as written, e.g. your charity number and what donors may deduct.",
+    )
 
     @classmethod
     def for_site(cls, site: Site) -> SiteForm:
@@ -225,6 +237,10 @@ class SiteForm(RuleErrors, FlaskForm):
                 "time_zone": site.time_zone,
                 "brand_colour": site.brand_colour,
                 "home_url": site.home_url or "",
+                "receipts_enabled": site.receipts_enabled,
+                "receipt_organisation": site.receipt_organisation,
+                "receipt_address": site.receipt_address,
+                "receipt_tax_note": site.receipt_tax_note,
             }
         )
 
@@ -237,6 +253,10 @@ class SiteForm(RuleErrors, FlaskForm):
             time_zone=self.time_zone.data or "",
             brand_colour=(self.brand_colour.data or "").strip(),
             home_url=(self.home_url.data or "").strip(),
+            receipts_enabled=bool(self.receipts_enabled.data),
+            receipt_organisation=self.receipt_organisation.data or "",
+            receipt_address=self.receipt_address.data or "",
+            receipt_tax_note=self.receipt_tax_note.data or "",
         )
 
 

@@ -11,7 +11,8 @@ from donate.goals import SettingsError, create_site, update_site
 from donate.models import Role, Site
 
 _AUDITED = tuple(
-    "name allowed_origins default_currency default_locale time_zone brand_colour home_url".split()
+    "name allowed_origins default_currency default_locale time_zone brand_colour home_url "
+    "receipts_enabled receipt_organisation receipt_address receipt_tax_note".split()
 )
 
 

@@ -119,7 +119,8 @@ def request_reset() -> Page:
     """Mail a reset link; the answer is the same whether the address has an account or not."""
     form = ResetRequestForm()
     if form.validate_on_submit():
-        passwords.send_reset_link(form.email.data)
+        passwords.request_reset_link(form.email.data)
+        db.session.commit()
         return render_template("admin/reset_sent.html", email=form.email.data)
     return render_template("admin/reset_request.html", form=form)
 

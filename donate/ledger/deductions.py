@@ -33,6 +33,7 @@ from donate.models import (
     RefundStatus,
     utcnow,
 )
+from donate.receipts.numbers import queue_refund_notice
 
 REFUNDS = Deduction(
     model=Refund,
@@ -41,6 +42,7 @@ REFUNDS = Deduction(
     takes_off=REFUND_TAKES_OFF,
     action="refund",
     amount_follows_report=False,
+    on_taken_off=queue_refund_notice,
 )
 DISPUTES = Deduction(
     model=Dispute,

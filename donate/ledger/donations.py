@@ -20,6 +20,7 @@ from donate.models import (
     GoalDonor,
     utcnow,
 )
+from donate.receipts.numbers import number_counted_gift
 
 
 def donor_key_for(*, email: str | None, customer_id: str | None, donation_id: int) -> str:
@@ -141,6 +142,7 @@ def _count_settled(donation: Donation, *, cause: str, action: str) -> None:
         donors=1 if new_donor else 0,
     )
     match_gift(donation, cause=cause)
+    number_counted_gift(donation)
 
 
 def close_pending_donation(donation_id: int, state: DonationState, *, cause: str) -> bool:

@@ -8,7 +8,7 @@ we saw), so running anything twice changes nothing the second time.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -122,6 +122,8 @@ class Deduction:
     action: str
     # A dispute's amount may change while nothing of it is counted; a refund keeps its own.
     amount_follows_report: bool
+    # Called in the same transaction when money newly comes off a counted gift (refund notice).
+    on_taken_off: Callable[[Donation, int], None] | None = None
 
 
 def apply_deduction(
@@ -191,6 +193,8 @@ def apply_deduction(
                     cause=cause,
                     raised=-delta,
                 )
+                if delta > 0 and kind.on_taken_off is not None:
+                    kind.on_taken_off(donation, row_id)
         db.session.expire(donation)
         return fresh(kind.model, row_id, lock=False)
     raise LedgerError(f"The {kind.action} {row_id} kept changing underneath; try again.")

@@ -1,0 +1,1 @@
+"""Donor receipts: gapless numbers per site, thank-you letters and refund notices."""
