@@ -31,7 +31,7 @@ def test_the_card_and_the_goal_page_say_the_offer_and_what_is_left(client, goal)
         text = _text(client, url)
         assert f"{OFFER} €1,200 of the match left" in text, url
     # Raised counts the match: 3,800 given and 3,800 matched.
-    assert "€7,600 raised of €5,000" in _text(client, "/w/matched?locale=en")
+    assert "€7,600 of €5,000" in _text(client, "/w/matched?locale=en")
 
 
 def test_a_used_up_match_says_so_plainly(client, goal):

@@ -325,6 +325,9 @@
 
   function show(gift) {
     // No gift (an old link, an expired or forged token): a thank-you without an amount.
+    // The form's preview of a gift goes with the form; the donor's own gift may take its place.
+    var mine = doc.getElementById("gift");
+    if (mine) mine.style.width = "0";
     if (gift) {
       var when = gift.state === "confirming" ? "confirming" : gift.monthly ? "monthly" : "once";
       box.querySelector("[data-when=" + when + "]").hidden = false;
@@ -335,8 +338,6 @@
       var raised = doc.querySelector(".raised strong");
       if (done) {
         done.style.width = gift.bar - gift.gift_bar + "%";
-        // The card's own gift segment (the form's preview) shows the gift, if it has one.
-        var mine = doc.getElementById("gift");
         if (!mine && gift.gift_bar > 0) {
           mine = doc.createElement("span");
           mine.className = "gift";

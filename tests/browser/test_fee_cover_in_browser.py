@@ -77,7 +77,7 @@ def test_the_donor_ticks_the_box_and_the_fee_reaches_checkout_and_the_ledger(
     goal = db.session.get(Goal, fee_goal.id)
     assert goal.raised_minor == 5_181
     frame = widget_frames(page)[0]
-    assert "€51.81 raised" in frame.inner_text(".figures")
+    assert "€51.81 of" in frame.inner_text(".raised")
 
 
 def test_the_offer_is_axe_clean_and_translated(live_server, pages, fee_goal):
