@@ -63,9 +63,9 @@ def cta_field(language: str) -> str:
     return f"cta_{language}" if language else "cta"
 
 
-def broken_rule(settings: WidgetSettings, goal: Goal) -> str | None:
-    """The first rule of donate.widget.settings the settings break, as its sentence."""
-    errors = check_settings(
+def settings_errors(settings: WidgetSettings, goal: Goal) -> dict[str, str]:
+    """Every rule of donate.widget.settings the settings break for this saved goal."""
+    return check_settings(
         settings,
         presets_minor=list(goal.presets_minor or []),
         currency=goal.currency,
@@ -73,7 +73,11 @@ def broken_rule(settings: WidgetSettings, goal: Goal) -> str | None:
         maximum_minor=goal.maximum_minor,
         locale=goal.site.default_locale,
     )
-    return next(iter(errors.values()), None)
+
+
+def broken_rule(settings: WidgetSettings, goal: Goal) -> str | None:
+    """The first rule of donate.widget.settings the settings break, as its sentence."""
+    return next(iter(settings_errors(settings, goal).values()), None)
 
 
 def _flag(value: str, name: str) -> bool:

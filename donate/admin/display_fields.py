@@ -14,6 +14,7 @@ from wtforms import BooleanField, IntegerField, StringField, TextAreaField
 from wtforms.validators import NumberRange, Optional
 
 from donate import money
+from donate.admin.amount_fields import read_amount, read_amounts
 from donate.widget.languages import SUPPORTED_LANGUAGES
 from donate.widget.settings import WidgetSettings, check_settings, impact_key
 
@@ -138,9 +139,9 @@ class DisplayFields:
             show_donor_count=bool(form.show_donor_count.data),
             show_percent=bool(form.show_percent.data),
             hide_figures_below_percent=form.hide_figures_below_percent.data or 0,
-            default_preset_minor=_amount(form.default_preset, currency, locale),
-            monthly_presets_minor=tuple(_amounts(form.monthly_presets, currency, locale)),
-            monthly_default_minor=_amount(form.monthly_default, currency, locale),
+            default_preset_minor=read_amount(form.default_preset, currency, locale),
+            monthly_presets_minor=tuple(read_amounts(form.monthly_presets, currency, locale)),
+            monthly_default_minor=read_amount(form.monthly_default, currency, locale),
             preset_impacts=impacts,
         )
         errors = check_settings(
@@ -175,28 +176,3 @@ _FIELD_NAMES = (
     "monthly_default",
     "preset_impacts",
 )
-
-
-def _amount(field: Any, currency: str, locale: str) -> int | None:
-    """One typed amount, or None with the problem noted beside its field."""
-    text = (field.data or "").strip()
-    if not text:
-        return None
-    try:
-        return money.parse_amount(text, currency, locale)
-    except ValueError as error:
-        field.errors.append(str(error))
-        return None
-
-
-def _amounts(field: Any, currency: str, locale: str) -> list[int]:
-    """One amount per line (or separated by semicolons), each problem noted on the field."""
-    amounts = []
-    for piece in re.split(r"[\n;]+", field.data or ""):
-        if not piece.strip():
-            continue
-        try:
-            amounts.append(money.parse_amount(piece.strip(), currency, locale))
-        except ValueError as error:
-            field.errors.append(f"{piece.strip()}: {error}")
-    return amounts

@@ -11,9 +11,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange
 
 from donate import money
-from donate.admin.designer import TRANSLATED, cta_field
+from donate.admin.designer import TRANSLATED, cta_field, settings_errors
 from donate.models import Goal
-from donate.widget.settings import WidgetSettings, check_settings
+from donate.widget.settings import WidgetSettings
 
 LANGUAGE_LABELS = {"de": "In German", "fr": "In French", "es": "In Spanish"}
 # Which field shows the message of each rule of check_settings.
@@ -91,14 +91,7 @@ class DisplayForm(FlaskForm):
             if self.default_amount.data
             else None,
         )
-        errors = check_settings(
-            settings,
-            presets_minor=list(goal.presets_minor or []),
-            currency=goal.currency,
-            minimum_minor=goal.minimum_minor,
-            maximum_minor=goal.maximum_minor,
-            locale=goal.site.default_locale,
-        )
+        errors = settings_errors(settings, goal)
         for rule, message in errors.items():
             self[FIELD_OF_RULE.get(rule, "cta")].errors.append(message)
         if errors:

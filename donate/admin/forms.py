@@ -36,6 +36,7 @@ from wtforms.validators import (
 from donate import fee_cover, money
 from donate.accounts import AccountError, check_password_strength, normalise_email
 from donate.admin import local_time
+from donate.admin.amount_fields import read_amount, read_amounts
 from donate.admin.display_fields import DisplayFields
 from donate.goals import GoalSettings, SettingsError, SiteSettings, goal_rule_errors
 from donate.models import DonationKind, DonationState, Goal, GoalStatus, Role, Site
@@ -65,7 +66,6 @@ def _options(labels: dict[str, str]) -> list:
     return [SelectChoice(value, label) for value, label in labels.items()]
 
 
-_LIST_SEPARATORS = re.compile(r"[\n;]+")
 _LOCAL_INPUT = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 _REQUEST_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 # No gift predates the platform; dates before this are typing mistakes (or probes).
@@ -89,31 +89,6 @@ def amount_for_input(amount_minor: int | None, currency: str, locale: str) -> st
         return ""
     value = money.minor_to_decimal(amount_minor, currency)
     return format_decimal(value, locale=locale.replace("-", "_"), group_separator=False)
-
-
-def _parse(field: Any, currency: str, locale: str) -> int | None:
-    """Read one amount field, noting the problem beside it."""
-    text = (field.data or "").strip()
-    if not text:
-        return None
-    try:
-        return money.parse_amount(text, currency, locale)
-    except ValueError as error:
-        field.errors.append(str(error))
-        return None
-
-
-def _parse_list(field: Any, currency: str, locale: str) -> list[int]:
-    """Read one amount per line (or separated by semicolons)."""
-    amounts = []
-    for piece in _LIST_SEPARATORS.split(field.data or ""):
-        if not piece.strip():
-            continue
-        try:
-            amounts.append(money.parse_amount(piece.strip(), currency, locale))
-        except ValueError as error:
-            field.errors.append(f"{piece.strip()}: {error}")
-    return amounts
 
 
 def _with_zone(moment: datetime | None, zone: str) -> datetime | None:
@@ -364,20 +339,20 @@ class GoalForm(RuleErrors, DisplayFields, FlaskForm):
         if self.currency.errors or (stale is not None and stale.errors):
             return False  # amounts cannot be read without a currency; a stale form is resent
         code, locale, zone = self.currency.data, self.site.default_locale, self.site.time_zone
-        target = _parse(self.target, code, locale)
+        target = read_amount(self.target, code, locale)
         settings = GoalSettings(
             slug=self.slug.data or "",
             title=self.title.data or "",
             currency=code,
             target_minor=target or 0,
-            presets_minor=_parse_list(self.presets, code, locale),
-            minimum_minor=_parse(self.minimum, code, locale),
-            maximum_minor=_parse(self.maximum, code, locale),
+            presets_minor=read_amounts(self.presets, code, locale),
+            minimum_minor=read_amount(self.minimum, code, locale),
+            maximum_minor=read_amount(self.maximum, code, locale),
             monthly_enabled=bool(self.monthly.data),
             description=self.description.data or "",
             starts_at=_with_zone(self.starts_at.data, zone),
             ends_at=_with_zone(self.ends_at.data, zone),
-            milestones_minor=_parse_list(self.milestones, code, locale),
+            milestones_minor=read_amounts(self.milestones, code, locale),
             status=GoalStatus(self.status.data),
             fee_cover_enabled=bool(self.cover_fees.data),
             fee_cover_basis_points=self._fee_percent(),
@@ -411,7 +386,7 @@ class GoalForm(RuleErrors, DisplayFields, FlaskForm):
         """The fixed fee in minor units; empty or zero ("0", "0,00") is none."""
         if re.fullmatch(r"\s*0*(?:[.,]0*)?\s*", self.fee_fixed.data or ""):
             return 0
-        return _parse(self.fee_fixed, code, locale) or 0
+        return read_amount(self.fee_fixed, code, locale) or 0
 
     # Rules about a field that also read these: skipped when those could not be read, since the
     # value in their place is a stand-in and the message would be wrong.
@@ -515,7 +490,7 @@ class RefundForm(FlaskForm):
         shown = money.format_amount(self.refundable_minor, self.currency, self.locale)
         if self.refundable_minor <= 0:
             raise ValidationError("Nothing is left to refund on this donation.")
-        amount = _parse(field, self.currency, self.locale)
+        amount = read_amount(field, self.currency, self.locale)
         if field.errors:
             return
         amount = self.refundable_minor if amount is None else amount
@@ -573,7 +548,7 @@ class OfflineGiftForm(FlaskForm):
         goal = self.goals.get(self.goal.data or "")
         if goal is None:
             return
-        amount = _parse(field, goal.currency, self.site.default_locale)
+        amount = read_amount(field, goal.currency, self.site.default_locale)
         if amount is not None:
             self.amount_minor = amount
 
@@ -590,7 +565,7 @@ class CorrectGiftForm(FlaskForm):
         self.amount_minor: int | None = None
 
     def validate_amount(self, field: StringField) -> None:
-        self.amount_minor = _parse(field, self.currency, self.locale)
+        self.amount_minor = read_amount(field, self.currency, self.locale)
 
 
 class VoidGiftForm(FlaskForm):
