@@ -486,6 +486,11 @@ class Donation(Model):
         """What this gift adds to the goal: its amount less refunds and lost disputes."""
         return self.kept_minor if self.state == DonationState.SUCCEEDED else 0
 
+    @property
+    def matchable_minor(self) -> int:
+        """What a sponsor's match doubles: the counted gift without the fees the donor covered."""
+        return max(0, self.net_minor - self.fee_cover_minor)
+
 
 class GoalDonor(Model):
     """Marks a donor as counted for a goal, so donor_count counts each donor once."""

@@ -385,3 +385,20 @@ def test_a_zero_or_empty_fixed_part_is_none(client, german_editor, fixed):
     assert (goal.fee_cover_basis_points, goal.fee_cover_fixed_minor) == (290, 0)
     page = client.get(f"/admin/sites/{site.id}/goals/{goal.id}/edit")
     assert 'name="fee_fixed" type="text" value=""' in page.text
+
+
+def test_the_label_is_drawn_for_the_preset_the_card_checks(client):
+    goal = _fee_goal(presets_minor=[1_000, 2_500, 5_000], monthly_enabled=True)
+    goal.default_preset_minor = 2_500
+    goal.monthly_presets_minor, goal.monthly_default_minor = [700], 700
+    db.session.commit()
+
+    def label(query: str) -> str:
+        body = client.get(f"/w/{goal.slug}{query}").get_data(as_text=True)
+        return body.split('<span class="fee-amt">', 1)[1].split("</span>", 1)[0]
+
+    def fee(gift: int) -> str:
+        return money.format_amount(fee_cover.fee_for(goal, gift), goal.currency, "en")
+
+    # Not the smallest preset's fee: the default's, which the card checks.
+    assert label("?locale=en") == fee(2_500) != fee(1_000)

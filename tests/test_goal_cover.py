@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from donate import create_app
+from donate.admin.cover_views import FORM_OVERHEAD_BYTES
 from donate.cover_images import COVER_BOX, COVER_MAX_BYTES
 from donate.extensions import db
 from donate.models import AuditLog, GoalCover, GoalStatus, Role
@@ -136,9 +137,14 @@ def test_an_upload_over_5_mb_is_refused_with_a_sentence_before_it_is_read(client
     site, goal = editing
     assert _upload(client, site, goal, phone_photo((600, 400))).status_code == 302
     before = _cover(goal).digest
+    # Just over the limit: the form says so beside the field.
     response = _upload(client, site, goal, b"\xff" * (COVER_MAX_BYTES + 1))
+    assert response.status_code == 422
+    assert "This image is too large: at most 5 MB." in response.text
+    # Far over it: refused before the body is read.
+    response = _upload(client, site, goal, b"\xff" * (COVER_MAX_BYTES + FORM_OVERHEAD_BYTES + 1))
     assert response.status_code == 413
-    assert "This request is too large: at most 5 MB is accepted." in response.text
+    assert "This request is too large: at most 6 MB is accepted." in response.text
     assert _cover(goal).digest == before
 
 

@@ -11,7 +11,7 @@ from donate import ledger
 from donate.extensions import db
 from donate.ledger.matching import due_match
 from donate.matches import MatchError, close_match, start_match
-from donate.models import GoalMatch, LedgerEntry, MatchAllocation
+from donate.models import DonationKind, GoalMatch, LedgerEntry, MatchAllocation
 from tests.factories import make_goal, make_offline_gift, reload
 from tests.match_support import (
     assert_match_invariants,
@@ -248,3 +248,17 @@ def test_one_open_match_per_goal_and_clear_refusals(db_session):
     second = start_match(goal, sponsor="Second sponsor", pool_minor=5_000)
     assert db.session.execute(sa.select(sa.func.count(GoalMatch.id))).scalar_one() == 2
     assert second.used_minor == 0
+
+
+def test_the_fees_a_donor_covers_are_not_matched(db_session):
+    goal = make_goal(slug="fees-unmatched", target_minor=1_000_000)
+    match = open_match(goal, 100_000)
+    donation = ledger.create_pending_donation(
+        goal, amount_minor=2_590, fee_cover_minor=90, kind=DonationKind.ONE_TIME, cause="test"
+    )
+    ledger.settle_donation(donation.id, cause="evt_settle", payment_intent_id="pi_fees")
+    db.session.commit()
+    assert matched_by_donation(goal.id) == {donation.id: 2_500}
+    assert used(match.id) == 2_500
+    db.session.refresh(goal)
+    assert (goal.raised_minor, goal.matched_minor) == (5_090, 2_500)

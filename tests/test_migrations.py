@@ -163,3 +163,60 @@ def test_revision_0008_reads_the_offline_method_out_of_the_note(tmp_path):
         (5, None, "Cashier's cheque"),
         (6, None, "Cash: not an offline gift"),
     ]
+
+
+def test_upgrading_a_database_with_gifts_keeps_every_row_and_numbers_them(tmp_path):
+    """SQLite rebuilds altered tables; with references enforced that must neither fail nor
+    cascade: the gifts, their donor markers and the goal survive, up, down and up again."""
+    database = tmp_path / "gifts.sqlite3"
+    _flask(database, "upgrade", "0008")
+    engine = sa.create_engine(f"sqlite:///{database}")
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO sites (id, name, allowed_origins, default_currency, default_locale,"
+                " time_zone, brand_colour, created_at) VALUES (1, 'Old', '[]', 'EUR', 'en', 'UTC',"
+                " '#1d4ed8', '2026-01-01')"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO goals (id, site_id, slug, title, description, currency,"
+                " target_minor, presets_minor, minimum_minor, monthly_enabled,"
+                " milestones_minor, status, raised_minor, donation_count, donor_count,"
+                " totals_version, created_at, updated_at) VALUES (1, 1, 'g', 'G', '', 'EUR',"
+                " 1000, '[]', 100, 0, '[]', 'active', 1000, 2, 1, 2, '2026-01-01', '2026-01-01')"
+            )
+        )
+        for donation_id, kind in ((1, "one_time"), (2, "offline")):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO donations (id, goal_id, amount_minor, currency, kind, state,"
+                    " refunded_minor, disputed_minor, anonymous, message_hidden, created_at)"
+                    " VALUES (:id, 1, 500, 'EUR', :kind, 'succeeded', 0, 0, 0, 0, :at)"
+                ),
+                {"id": donation_id, "kind": kind, "at": f"2026-01-0{donation_id}"},
+            )
+        connection.execute(sa.text("INSERT INTO goal_donors (goal_id, donor_key) VALUES (1, 'k')"))
+
+    def rows() -> tuple[int, int, int]:
+        with engine.connect() as connection:
+            return tuple(  # type: ignore[return-value]
+                connection.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar()
+                for table in ("goals", "donations", "goal_donors")
+            )
+
+    _flask(database, "upgrade")
+    assert rows() == (1, 2, 1)
+    with engine.connect() as connection:
+        numbers = connection.execute(
+            sa.text("SELECT id, receipt_number, fee_cover_minor FROM donations ORDER BY id")
+        ).all()
+        goal = connection.execute(sa.text("SELECT raised_minor, matched_minor FROM goals")).one()
+    assert [tuple(row) for row in numbers] == [(1, 1, 0), (2, 2, 0)]
+    assert tuple(goal) == (1000, 0)
+    _flask(database, "downgrade", "0008")
+    assert rows() == (1, 2, 1)
+    _flask(database, "upgrade")
+    assert rows() == (1, 2, 1)
+    engine.dispose()

@@ -233,3 +233,20 @@ def test_the_frame_stays_public_and_carries_the_hidden_thank_you(client, goal):
     for variant in ("bar", "button"):
         other = client.get(f"/w/{goal.slug}?variant={variant}").data.decode()
         assert 'id="thank-you"' in other and 'class="again"' not in other
+
+
+@pytest.mark.parametrize(
+    "hidden", [{"show_percent": False}, {"hide_figures_below_percent": 50}], ids=["off", "small"]
+)
+def test_a_percentage_the_owner_hides_is_not_said_in_the_thank_you(client, goal, hidden):
+    for name, value in hidden.items():
+        setattr(goal, name, value)
+    donation = _paid(goal, 25_000)
+    answer = _ask(client, goal.slug, sign_gift(donation)).get_json()
+    assert answer["percent_text"] is None
+    assert answer["value_text"] == "$1,250 raised of $5,000"
+    # The frame has a sentence for that: thanks with the amount, no percentage.
+    body = client.get(f"/w/{goal.slug}").get_data(as_text=True)
+    assert (
+        '<p data-when="plain" hidden>Thank you for your gift of <strong class="ty-amount">' in body
+    )

@@ -73,7 +73,7 @@ def _give_back(match_id: int, amount: int) -> None:
 
 def match_gift(donation: Donation, *, cause: str) -> int:
     """Match a gift that just settled from its goal's open match; the amount matched."""
-    net = donation.kept_minor
+    net = donation.matchable_minor
     if donation.kind not in MATCHED_KINDS or net <= 0:
         return 0
     match = open_match(donation.goal_id)
@@ -134,7 +134,7 @@ def follow_gift(donation_id: int, *, cause: str) -> int:
     if allocation is None:
         return 0
     donation = fresh(Donation, donation_id, lock=False)
-    delta = due_match(allocation, donation.net_minor) - allocation.matched_minor
+    delta = due_match(allocation, donation.matchable_minor) - allocation.matched_minor
     if delta < 0:
         _give_back(allocation.match_id, -delta)
     elif delta > 0:

@@ -305,6 +305,10 @@
     };
     amount.addEventListener("input", followGift);
     presets.forEach(function (radio) { radio.addEventListener("change", followGift); });
+    // Switching once/monthly checks another preset in code, which fires no change event.
+    form.querySelectorAll("input[name=frequency]").forEach(function (radio) {
+      radio.addEventListener("change", followGift);
+    });
   }
 })();
 
@@ -329,7 +333,8 @@
     var mine = doc.getElementById("gift");
     if (mine) mine.style.width = "0";
     if (gift) {
-      var when = gift.state === "confirming" ? "confirming" : gift.monthly ? "monthly" : "once";
+      var when = gift.state === "confirming" ? "confirming" : !gift.percent_text ? "plain"
+        : gift.monthly ? "monthly" : "once";
       box.querySelector("[data-when=" + when + "]").hidden = false;
       fill(".ty-amount", gift.amount);
       fill(".ty-percent", gift.percent_text);

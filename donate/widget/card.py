@@ -68,6 +68,8 @@ class Card:
     preview_text: str
     gift_percent: float
     show_percent: bool
+    # The preset checked when the form is drawn (None: none, or an amount was typed).
+    chosen_minor: int | None
     raised_minor: int
     target_minor: int
     milestones_minor: tuple[int, ...]
@@ -226,6 +228,7 @@ def describe_card(
         if chosen_minor
         else 0,
         show_percent=show_percent,
+        chosen_minor=chosen_minor,
         raised_minor=goal.raised_minor,
         target_minor=goal.target_minor,
         milestones_minor=milestones,

@@ -1,7 +1,7 @@
 """The widget's "cover the fees" offer: the goal's rule as the frame's script needs it, and labels.
 
-The server renders the label for the preselected (or smallest) amount, so the box reads right
-without script; the script recomputes the same integers as the donor picks or types an amount.
+The server renders the label for the preset the card checks (or the smallest), so the box reads
+right without script; the script recomputes the same integers as the donor picks or types an amount.
 The server computes the fee again from the saved rule when the gift is posted.
 """
 
@@ -31,7 +31,7 @@ class FeeOffer:
     default_label: str
 
     def label_for(self, amount_minor: int | None) -> str:
-        """The fee for a preset (or the default gift when none is chosen), formatted."""
+        """The fee for a preset, once or monthly (or the smallest gift when none is chosen)."""
         if amount_minor is None:
             return self.default_label
         return self.labels.get(amount_minor, self.default_label)
@@ -48,6 +48,7 @@ def fee_offer(goal: Goal, locale: str, minimum_minor: int) -> FeeOffer | None:
 
     presets = sorted(goal.presets_minor or [])
     default_gift = presets[0] if presets else minimum_minor
+    offered = {*presets, *(goal.monthly_presets_minor or [])}
     pattern = Locale.parse(locale).currency_formats["standard"].pattern.split(";")[0]
     return FeeOffer(
         basis_points=goal.fee_cover_basis_points,
@@ -56,6 +57,6 @@ def fee_offer(goal: Goal, locale: str, minimum_minor: int) -> FeeOffer | None:
         charge_limit_minor=unit.maximum_minor,
         pattern=pattern,
         symbol=get_currency_symbol(goal.currency, locale=locale),
-        labels={gift: shown(gift) for gift in presets},
+        labels={gift: shown(gift) for gift in offered},
         default_label=shown(default_gift),
     )

@@ -16,6 +16,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 
 from donate import money
 from donate.models import Donation, DonationKind, DonationState, Goal
+from donate.widget.settings import WidgetSettings
 
 SALT = "donate.widget.thank-you"
 # Long enough for a monthly donor to read their thank-you page and click back to the article.
@@ -57,7 +58,8 @@ class GiftState:
     monthly: bool
     amount: str | None
     raised: str
-    percent_text: str
+    # None where the owner hides the percentage (always, or while the goal is small).
+    percent_text: str | None
     bar: float
     gift_bar: float
     value_text: str
@@ -99,9 +101,13 @@ def describe_gift(donation: Donation, goal: Goal, locale: str) -> GiftState:
     with force_locale(locale):
         raised_text = money.format_amount(raised, goal.currency, locale, compact=True)
         target_text = money.format_amount(goal.target_minor, goal.currency, locale, compact=True)
-        percent_text = money.format_progress(raised, goal.target_minor, locale)
         summary = gettext("%(raised)s raised of %(target)s", raised=raised_text, target=target_text)
-        value_text = gettext("%(summary)s, %(percent)s", summary=summary, percent=percent_text)
+        settings = WidgetSettings.from_goal(goal)
+        if settings.show_percent and settings.figures_shown(goal.percent):
+            percent_text: str | None = money.format_progress(raised, goal.target_minor, locale)
+            value_text = gettext("%(summary)s, %(percent)s", summary=summary, percent=percent_text)
+        else:
+            percent_text, value_text = None, summary
     return GiftState(
         state=state,
         monthly=donation.kind == DonationKind.MONTHLY or donation.subscription_id is not None,
